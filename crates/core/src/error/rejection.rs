@@ -1,0 +1,252 @@
+//! The payloads of the rejections a policy can make.
+//!
+//! Each is a small type with accessors, so fields can be added without
+//! breaking callers. Their `Display` is for logs (lowercase, no trailing
+//! period); [`message`](TimedOut::message) is for a person, fit for an HTTP
+//! body.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::Name;
+
+/// Whole seconds to tell a person to wait: rounded up, at least 1.
+fn wait_secs(d: Duration) -> u64 {
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+}
+
+/// A call ran past its time limit and was cancelled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimedOut {
+    policy: Name,
+    limit: Duration,
+}
+
+impl TimedOut {
+    /// The rejection of a `policy` whose `limit` elapsed.
+    pub fn new(policy: impl Into<Name>, limit: Duration) -> Self {
+        TimedOut {
+            policy: policy.into(),
+            limit,
+        }
+    }
+
+    /// The name of the timeout that fired.
+    pub fn policy_name(&self) -> &str {
+        self.policy.as_str()
+    }
+
+    /// The limit that elapsed.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
+    /// A timeout says nothing about when the dependency will be faster.
+    pub fn retry_after(&self) -> Option<Duration> {
+        None
+    }
+
+    /// A message for a person.
+    pub fn message(&self) -> String {
+        "The request took too long. Please try again.".to_owned()
+    }
+}
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: timed out after {:?}", self.policy, self.limit)
+    }
+}
+
+impl std::error::Error for TimedOut {}
+
+/// A circuit breaker is open (or its half-open trials are taken) and refused the call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CircuitOpen {
+    policy: Name,
+    retry_after: Option<Duration>,
+}
+
+impl CircuitOpen {
+    /// The rejection of a breaker whose next probe is `retry_after` away, if known.
+    pub fn new(policy: impl Into<Name>, retry_after: Option<Duration>) -> Self {
+        CircuitOpen {
+            policy: policy.into(),
+            retry_after,
+        }
+    }
+
+    /// The name of the breaker.
+    pub fn policy_name(&self) -> &str {
+        self.policy.as_str()
+    }
+
+    /// Time until the breaker lets a probe through, when it is known.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// A message for a person.
+    pub fn message(&self) -> String {
+        match self.retry_after {
+            Some(d) => format!(
+                "Service temporarily unavailable. Try again in {} s.",
+                wait_secs(d)
+            ),
+            None => "Service temporarily unavailable. Please try again later.".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for CircuitOpen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: circuit open", self.policy)?;
+        if let Some(d) = self.retry_after {
+            write!(f, ", next probe in {d:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CircuitOpen {}
+
+/// A rate limiter refused the call; it may be admitted after `retry_after`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimited {
+    policy: Name,
+    retry_after: Duration,
+}
+
+impl RateLimited {
+    /// The rejection of a limiter that would admit the call after `retry_after`.
+    pub fn new(policy: impl Into<Name>, retry_after: Duration) -> Self {
+        RateLimited {
+            policy: policy.into(),
+            retry_after,
+        }
+    }
+
+    /// The name of the limiter.
+    pub fn policy_name(&self) -> &str {
+        self.policy.as_str()
+    }
+
+    /// Time until the same call would be admitted.
+    pub fn retry_after(&self) -> Option<Duration> {
+        Some(self.retry_after)
+    }
+
+    /// A message for a person: "Too many requests. Try again in 3 s."
+    pub fn message(&self) -> String {
+        format!(
+            "Too many requests. Try again in {} s.",
+            wait_secs(self.retry_after)
+        )
+    }
+}
+
+impl fmt::Display for RateLimited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: rate limited, retry after {:?}",
+            self.policy, self.retry_after
+        )
+    }
+}
+
+impl std::error::Error for RateLimited {}
+
+/// A bulkhead had no free permit and no room to wait for one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BulkheadFull {
+    policy: Name,
+}
+
+impl BulkheadFull {
+    /// The rejection of a full bulkhead.
+    pub fn new(policy: impl Into<Name>) -> Self {
+        BulkheadFull {
+            policy: policy.into(),
+        }
+    }
+
+    /// The name of the bulkhead.
+    pub fn policy_name(&self) -> &str {
+        self.policy.as_str()
+    }
+
+    /// A full bulkhead cannot tell when a permit frees up.
+    pub fn retry_after(&self) -> Option<Duration> {
+        None
+    }
+
+    /// A message for a person.
+    pub fn message(&self) -> String {
+        "Server busy, please try again shortly.".to_owned()
+    }
+}
+
+impl fmt::Display for BulkheadFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: bulkhead full", self.policy)
+    }
+}
+
+impl std::error::Error for BulkheadFull {}
+
+/// A load shedder refused the call to protect more important work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shed {
+    policy: Name,
+    retry_after: Option<Duration>,
+}
+
+impl Shed {
+    /// The rejection of a shedder, with a suggested wait when it has one.
+    pub fn new(policy: impl Into<Name>, retry_after: Option<Duration>) -> Self {
+        Shed {
+            policy: policy.into(),
+            retry_after,
+        }
+    }
+
+    /// The name of the shedder.
+    pub fn policy_name(&self) -> &str {
+        self.policy.as_str()
+    }
+
+    /// Suggested wait before trying again, when known.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// A message for a person.
+    pub fn message(&self) -> String {
+        match self.retry_after {
+            Some(d) => format!("Server busy. Try again in {} s.", wait_secs(d)),
+            None => "Server busy, please try again shortly.".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Shed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: load shed", self.policy)
+    }
+}
+
+impl std::error::Error for Shed {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_round_up_to_whole_seconds() {
+        assert_eq!(wait_secs(Duration::ZERO), 1);
+        assert_eq!(wait_secs(Duration::from_millis(1)), 1);
+        assert_eq!(wait_secs(Duration::from_secs(3)), 3);
+        assert_eq!(wait_secs(Duration::from_millis(2_001)), 3);
+    }
+}

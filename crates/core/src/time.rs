@@ -1,0 +1,32 @@
+//! Time, in one place.
+//!
+//! Every steadfast crate reads the clock and sleeps through this module, and
+//! this module goes through tokio's clock. So every time-based behaviour
+//! (timeouts, open circuits, backoff, refill, expiry) runs on tokio's paused
+//! clock in tests — `#[tokio::test(start_paused = true)]` with
+//! `tokio::time::advance` — and no test sleeps in real time.
+//!
+//! Policies read the clock as rarely as they can: a [`Timeout`](crate::Timeout)
+//! around an operation that is ready at once never reads it.
+
+use std::time::Duration;
+
+pub use tokio::time::{Instant, Sleep};
+
+/// The current instant on tokio's clock (paused and advanced in tests).
+#[inline]
+pub fn now() -> Instant {
+    Instant::now()
+}
+
+/// A future that completes after `duration` on tokio's clock.
+#[inline]
+pub fn sleep(duration: Duration) -> Sleep {
+    tokio::time::sleep(duration)
+}
+
+/// A future that completes at `deadline` on tokio's clock.
+#[inline]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    tokio::time::sleep_until(deadline)
+}

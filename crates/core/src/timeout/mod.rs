@@ -1,0 +1,171 @@
+//! A time limit on each call.
+//!
+//! [`Timeout`] cancels a call that runs past its limit and rejects it with
+//! [`Error::Timeout`](crate::Error::Timeout), carrying the limit.
+//!
+//! # Why it is cheap
+//!
+//! Most calls finish before any timer matters, and many are ready the first
+//! time they are polled (a cache hit, a fast path). So the timeout polls the
+//! operation first and reads the clock and registers a timer only when the
+//! operation first returns `Pending`; the limit counts from that first poll.
+//! Around a ready operation it costs a branch, where `tokio::time::timeout`
+//! reads the clock and builds a timer entry for every call.
+//!
+//! The exception: when something inside reads the deadline (a retry that must
+//! not sleep past it, an operation built with
+//! [`with_attempt`](crate::with_attempt)), the deadline is computed when the
+//! call starts, with one clock read, and passed down in the
+//! [`Context`](crate::Context). That is decided at compile time.
+//!
+//! # Total or per attempt
+//!
+//! Outside a retry, a timeout bounds the whole call, backoff included; inside
+//! it, each attempt. See [`compose`](crate::compose) for the usual order.
+
+mod config;
+mod future;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub use config::{TimeoutBuilder, TimeoutConfig};
+pub use future::TimeoutFuture;
+
+use crate::{ConfigError, Context, Error, Inspect, Name, Next, Policy, TimedOut, time};
+
+/// Cancels calls that take longer than a limit; see the [module docs](self).
+///
+/// ```
+/// use std::time::Duration;
+/// use steadfast_core::{Error, Policy, Timeout};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let timeout = Timeout::builder()
+///     .limit(Duration::from_millis(200))
+///     .name("ai-timeout")
+///     .build()?;
+/// let slow = timeout
+///     .call(|| async {
+///         tokio::time::sleep(Duration::from_secs(5)).await;
+///         Ok::<_, std::io::Error>("answer")
+///     })
+///     .await;
+/// match slow {
+///     Err(Error::Timeout(t)) => assert_eq!(t.limit(), Duration::from_millis(200)),
+///     other => panic!("expected a timeout, got {other:?}"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Timeout {
+    limit: Duration,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    name: Name,
+    config: TimeoutConfig,
+    timeouts: AtomicU64,
+}
+
+/// A [`Timeout`]'s name, limit and how many calls it has cancelled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TimeoutSnapshot {
+    /// The timeout's name.
+    pub name: Name,
+    /// The limit.
+    pub limit: Duration,
+    /// Calls cancelled so far, by every clone.
+    pub timeouts: u64,
+}
+
+impl Timeout {
+    /// A timeout named `"timeout"` with the given limit.
+    ///
+    /// Fails with a [`ConfigError`] when `limit` is zero.
+    pub fn new(limit: Duration) -> Result<Self, ConfigError> {
+        Timeout::builder().limit(limit).build()
+    }
+
+    /// A builder, to set a name as well.
+    pub fn builder() -> TimeoutBuilder {
+        TimeoutBuilder::default()
+    }
+
+    /// A timeout from a (deserialized) config, validated.
+    pub fn from_config(config: TimeoutConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Timeout {
+            limit: config.limit,
+            shared: Arc::new(Shared {
+                name: config.name.clone(),
+                timeouts: AtomicU64::new(0),
+                config,
+            }),
+        })
+    }
+
+    /// The limit.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
+    /// The effective configuration.
+    pub fn config(&self) -> &TimeoutConfig {
+        &self.shared.config
+    }
+
+    fn on_timeout(&self) -> TimedOut {
+        self.shared.timeouts.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(policy = %self.shared.name, limit = ?self.limit, "call timed out");
+        TimedOut::new(self.shared.name.clone(), self.limit)
+    }
+}
+
+impl Inspect for Timeout {
+    type Snapshot = TimeoutSnapshot;
+
+    fn name(&self) -> &str {
+        self.shared.name.as_str()
+    }
+
+    fn snapshot(&self) -> TimeoutSnapshot {
+        TimeoutSnapshot {
+            name: self.shared.name.clone(),
+            limit: self.limit,
+            timeouts: self.shared.timeouts.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl<T: Send, E: Send> Policy<T, E> for Timeout {
+    #[inline]
+    fn execute<'a, N>(
+        &'a self,
+        ctx: Context<'a>,
+        next: N,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        N: Next<'a, T, E>,
+        T: 'a,
+        E: 'a,
+    {
+        if N::READS_DEADLINE {
+            let deadline = time::now() + self.limit;
+            TimeoutFuture::new(
+                next.invoke(ctx.with_deadline(deadline)),
+                self,
+                Some(deadline),
+            )
+        } else {
+            TimeoutFuture::new(next.invoke(ctx), self, None)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! steadfast keeps async Rust services standing under load and failure.
+//!
+//! One [`Policy`] trait, implemented by every resilience policy, so any async
+//! call is wrapped in one line and policies compose outermost first with no
+//! boxing and no allocation on the hot path:
+//!
+//! ```
+//! use std::time::Duration;
+//! use steadfast::{Pipeline, Policy, Timeout};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let pipeline = Pipeline::new(Timeout::new(Duration::from_secs(10))?)
+//!     .then(Timeout::new(Duration::from_secs(2))?);
+//! let body = pipeline.call(|| async { Ok::<_, std::io::Error>("pong") }).await?;
+//! assert_eq!(body, "pong");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! This crate is a facade: it re-exports `steadfast-core` (always) and each
+//! policy crate behind a cargo feature of its own.
+//!
+//! # Feature flags
+//!
+//! Nothing is enabled by default beyond the core.
+//!
+//! | feature   | what it adds |
+//! |-----------|--------------|
+//! | `full`    | every policy crate that exists today |
+//! | `serde`   | configs deserialize; durations as `"30s"`, `"250ms"` |
+//! | `testing` | [`testing::ScriptedOp`], a scripted fake dependency for tests |
+//!
+//! The policy crates (breaker, retry, rate limit, bulkhead, degrade, cache)
+//! get a feature each as they land; the repository's README has the status.
+//!
+//! # Minimum supported Rust version
+//!
+//! Rust 1.88, edition 2024.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[doc(inline)]
+pub use steadfast_core::*;
