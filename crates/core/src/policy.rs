@@ -56,7 +56,9 @@ pub trait Policy<T, E>: Send + Sync {
         T: 'a,
         E: 'a,
     {
-        self.call_with(Context::new(), op)
+        // The context is built inside the future, so its constant fields fold
+        // away instead of being stored in the future's state.
+        async move { self.execute(Context::new(), Leaf(&op)).await }
     }
 
     /// Runs `op` under this policy with the given [`Context`] (a key, a priority,

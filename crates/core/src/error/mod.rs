@@ -263,6 +263,15 @@ mod tests {
     }
 
     #[test]
+    fn error_stays_four_words() {
+        // Every layer of a pipeline moves its result: keep rejections small.
+        assert_eq!(
+            std::mem::size_of::<Error<()>>(),
+            4 * std::mem::size_of::<usize>()
+        );
+    }
+
+    #[test]
     fn map_inner_keeps_rejections() {
         let err: Error<u8> = Error::Inner(7);
         assert_eq!(err.map_inner(u16::from), Error::Inner(7u16));

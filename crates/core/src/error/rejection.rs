@@ -15,11 +15,43 @@ fn wait_secs(d: Duration) -> u64 {
     (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
 }
 
+/// A duration in one word: nanoseconds, saturating at about 584 years.
+///
+/// Payloads store durations this way so that [`Error`](crate::Error) stays
+/// four words: every layer of a pipeline moves its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Nanos(u64);
+
+impl Nanos {
+    const NONE: Nanos = Nanos(u64::MAX);
+
+    fn new(d: Duration) -> Nanos {
+        // u64::MAX is kept for "none"; longer durations saturate just below it.
+        Nanos(
+            u64::try_from(d.as_nanos())
+                .unwrap_or(u64::MAX)
+                .min(u64::MAX - 1),
+        )
+    }
+
+    fn from_option(d: Option<Duration>) -> Nanos {
+        d.map_or(Nanos::NONE, Nanos::new)
+    }
+
+    fn get(self) -> Duration {
+        Duration::from_nanos(self.0)
+    }
+
+    fn get_option(self) -> Option<Duration> {
+        (self != Nanos::NONE).then(|| self.get())
+    }
+}
+
 /// A call ran past its time limit and was cancelled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimedOut {
     policy: Name,
-    limit: Duration,
+    limit: Nanos,
 }
 
 impl TimedOut {
@@ -27,7 +59,7 @@ impl TimedOut {
     pub fn new(policy: impl Into<Name>, limit: Duration) -> Self {
         TimedOut {
             policy: policy.into(),
-            limit,
+            limit: Nanos::new(limit),
         }
     }
 
@@ -38,7 +70,7 @@ impl TimedOut {
 
     /// The limit that elapsed.
     pub fn limit(&self) -> Duration {
-        self.limit
+        self.limit.get()
     }
 
     /// A timeout says nothing about when the dependency will be faster.
@@ -54,7 +86,7 @@ impl TimedOut {
 
 impl fmt::Display for TimedOut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: timed out after {:?}", self.policy, self.limit)
+        write!(f, "{}: timed out after {:?}", self.policy, self.limit())
     }
 }
 
@@ -64,7 +96,7 @@ impl std::error::Error for TimedOut {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CircuitOpen {
     policy: Name,
-    retry_after: Option<Duration>,
+    retry_after: Nanos,
 }
 
 impl CircuitOpen {
@@ -72,7 +104,7 @@ impl CircuitOpen {
     pub fn new(policy: impl Into<Name>, retry_after: Option<Duration>) -> Self {
         CircuitOpen {
             policy: policy.into(),
-            retry_after,
+            retry_after: Nanos::from_option(retry_after),
         }
     }
 
@@ -83,12 +115,12 @@ impl CircuitOpen {
 
     /// Time until the breaker lets a probe through, when it is known.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.retry_after.get_option()
     }
 
     /// A message for a person.
     pub fn message(&self) -> String {
-        match self.retry_after {
+        match self.retry_after() {
             Some(d) => format!(
                 "Service temporarily unavailable. Try again in {} s.",
                 wait_secs(d)
@@ -101,7 +133,7 @@ impl CircuitOpen {
 impl fmt::Display for CircuitOpen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: circuit open", self.policy)?;
-        if let Some(d) = self.retry_after {
+        if let Some(d) = self.retry_after() {
             write!(f, ", next probe in {d:?}")?;
         }
         Ok(())
@@ -114,7 +146,7 @@ impl std::error::Error for CircuitOpen {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimited {
     policy: Name,
-    retry_after: Duration,
+    retry_after: Nanos,
 }
 
 impl RateLimited {
@@ -122,7 +154,7 @@ impl RateLimited {
     pub fn new(policy: impl Into<Name>, retry_after: Duration) -> Self {
         RateLimited {
             policy: policy.into(),
-            retry_after,
+            retry_after: Nanos::new(retry_after),
         }
     }
 
@@ -133,14 +165,14 @@ impl RateLimited {
 
     /// Time until the same call would be admitted.
     pub fn retry_after(&self) -> Option<Duration> {
-        Some(self.retry_after)
+        Some(self.retry_after.get())
     }
 
     /// A message for a person: "Too many requests. Try again in 3 s."
     pub fn message(&self) -> String {
         format!(
             "Too many requests. Try again in {} s.",
-            wait_secs(self.retry_after)
+            wait_secs(self.retry_after.get())
         )
     }
 }
@@ -150,7 +182,8 @@ impl fmt::Display for RateLimited {
         write!(
             f,
             "{}: rate limited, retry after {:?}",
-            self.policy, self.retry_after
+            self.policy,
+            self.retry_after.get()
         )
     }
 }
@@ -199,7 +232,7 @@ impl std::error::Error for BulkheadFull {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shed {
     policy: Name,
-    retry_after: Option<Duration>,
+    retry_after: Nanos,
 }
 
 impl Shed {
@@ -207,7 +240,7 @@ impl Shed {
     pub fn new(policy: impl Into<Name>, retry_after: Option<Duration>) -> Self {
         Shed {
             policy: policy.into(),
-            retry_after,
+            retry_after: Nanos::from_option(retry_after),
         }
     }
 
@@ -218,12 +251,12 @@ impl Shed {
 
     /// Suggested wait before trying again, when known.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.retry_after.get_option()
     }
 
     /// A message for a person.
     pub fn message(&self) -> String {
-        match self.retry_after {
+        match self.retry_after() {
             Some(d) => format!("Server busy. Try again in {} s.", wait_secs(d)),
             None => "Server busy, please try again shortly.".to_owned(),
         }
@@ -241,6 +274,21 @@ impl std::error::Error for Shed {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_round_trip_and_saturate() {
+        assert_eq!(CircuitOpen::new("b", None).retry_after(), None);
+        assert_eq!(
+            CircuitOpen::new("b", Some(Duration::ZERO)).retry_after(),
+            Some(Duration::ZERO)
+        );
+        let huge = CircuitOpen::new("b", Some(Duration::MAX)).retry_after();
+        assert_eq!(huge, Some(Duration::from_nanos(u64::MAX - 1)));
+        assert_eq!(
+            TimedOut::new("t", Duration::from_nanos(1_500)).limit(),
+            Duration::from_nanos(1_500)
+        );
+    }
 
     #[test]
     fn waits_round_up_to_whole_seconds() {
