@@ -25,24 +25,15 @@ pub struct Recorder {
 }
 
 impl<T: Send, E: Send> Policy<T, E> for Recorder {
-    fn execute<'a, N>(
-        &'a self,
-        ctx: Context<'a>,
-        next: N,
-    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    async fn execute<'a, N>(&'a self, ctx: Context<'a>, next: N) -> Result<T, Error<E>>
     where
         N: Next<'a, T, E>,
         T: 'a,
         E: 'a,
     {
-        async move {
-            self.log
-                .lock()
-                .unwrap()
-                .push(format!("enter {}", self.name));
-            let result = next.invoke(ctx).await;
-            self.log.lock().unwrap().push(format!("exit {}", self.name));
-            result
-        }
+        self.log.lock().unwrap().push(format!("enter {}", self.name));
+        let result = next.invoke(ctx).await;
+        self.log.lock().unwrap().push(format!("exit {}", self.name));
+        result
     }
 }
