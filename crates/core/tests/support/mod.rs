@@ -31,7 +31,10 @@ impl<T: Send, E: Send> Policy<T, E> for Recorder {
         T: 'a,
         E: 'a,
     {
-        self.log.lock().unwrap().push(format!("enter {}", self.name));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("enter {}", self.name));
         let result = next.invoke(ctx).await;
         self.log.lock().unwrap().push(format!("exit {}", self.name));
         result
