@@ -20,14 +20,19 @@ async fn main() -> Result<(), steadfast::ConfigError> {
     let dependency = FlakyDependency::new(7, 20, 15);
 
     // Outermost first: a total budget for the call, then a limit per attempt.
-    let total = Timeout::builder().limit(Duration::from_secs(2)).name("total").build()?;
+    let total = Timeout::builder()
+        .limit(Duration::from_secs(2))
+        .name("total")
+        .build()?;
     let attempt = Timeout::builder()
         .limit(Duration::from_millis(150))
         .name("attempt-timeout")
         .build()?;
     let pipeline = Pipeline::new(total).then(attempt.clone());
 
-    println!("calling a flaky dependency {CALLS} times through: total timeout (2 s) -> attempt timeout (150 ms)\n");
+    println!(
+        "calling a flaky dependency {CALLS} times through: total timeout (2 s) -> attempt timeout (150 ms)\n"
+    );
     let (mut ok, mut failed, mut rejected) = (0, 0, 0);
     for request in 1..=CALLS {
         let started = Instant::now();
