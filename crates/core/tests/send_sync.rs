@@ -17,6 +17,7 @@ fn public_types_are_send_and_sync() {
     send_sync::<CircuitOpen>();
     send_sync::<RateLimited>();
     send_sync::<BulkheadFull>();
+    send_sync::<BulkheadReason>();
     send_sync::<Shed>();
     send_sync::<ConfigError>();
     send_sync::<Name>();

@@ -143,10 +143,15 @@ impl fmt::Display for CircuitOpen {
 impl std::error::Error for CircuitOpen {}
 
 /// A rate limiter refused the call; it may be admitted after `retry_after`.
+///
+/// A lockout (a key locked after repeated failures, such as failed logins)
+/// is a rate-limit rejection too; [`is_lockout`](RateLimited::is_lockout)
+/// tells them apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimited {
     policy: Name,
     retry_after: Nanos,
+    lockout: bool,
 }
 
 impl RateLimited {
@@ -155,6 +160,15 @@ impl RateLimited {
         RateLimited {
             policy: policy.into(),
             retry_after: Nanos::new(retry_after),
+            lockout: false,
+        }
+    }
+
+    /// The rejection of a key locked out until `retry_after` from now.
+    pub fn lockout(policy: impl Into<Name>, retry_after: Duration) -> Self {
+        RateLimited {
+            lockout: true,
+            ..RateLimited::new(policy, retry_after)
         }
     }
 
@@ -163,25 +177,37 @@ impl RateLimited {
         self.policy.as_str()
     }
 
-    /// Time until the same call would be admitted.
+    /// Time until the same call would be admitted (for a lockout, until it ends).
     pub fn retry_after(&self) -> Option<Duration> {
         Some(self.retry_after.get())
     }
 
+    /// Whether the key is locked out after repeated failures, not merely over its rate.
+    pub fn is_lockout(&self) -> bool {
+        self.lockout
+    }
+
     /// A message for a person: "Too many requests. Try again in 3 s."
     pub fn message(&self) -> String {
-        format!(
-            "Too many requests. Try again in {} s.",
-            wait_secs(self.retry_after.get())
-        )
+        let secs = wait_secs(self.retry_after.get());
+        if self.lockout {
+            format!("Too many failed attempts. Try again in {secs} s.")
+        } else {
+            format!("Too many requests. Try again in {secs} s.")
+        }
     }
 }
 
 impl fmt::Display for RateLimited {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.lockout {
+            "locked out"
+        } else {
+            "rate limited"
+        };
         write!(
             f,
-            "{}: rate limited, retry after {:?}",
+            "{}: {what}, retry after {:?}",
             self.policy,
             self.retry_after.get()
         )
@@ -190,23 +216,48 @@ impl fmt::Display for RateLimited {
 
 impl std::error::Error for RateLimited {}
 
-/// A bulkhead had no free permit and no room to wait for one.
+/// Why a bulkhead refused a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BulkheadReason {
+    /// Every permit was taken and the queue was full (or queueing is off).
+    Full,
+    /// The call waited in the queue for its maximum time without a permit.
+    QueueTimeout,
+    /// The queue stayed congested and the call had waited past its target
+    /// (CoDel-style overload rejection).
+    Overloaded,
+}
+
+/// A bulkhead had no free permit for the call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BulkheadFull {
     policy: Name,
+    reason: BulkheadReason,
 }
 
 impl BulkheadFull {
-    /// The rejection of a full bulkhead.
+    /// The rejection of a full bulkhead (no permit, no room in the queue).
     pub fn new(policy: impl Into<Name>) -> Self {
+        BulkheadFull::with_reason(policy, BulkheadReason::Full)
+    }
+
+    /// The rejection of a bulkhead, for the given reason.
+    pub fn with_reason(policy: impl Into<Name>, reason: BulkheadReason) -> Self {
         BulkheadFull {
             policy: policy.into(),
+            reason,
         }
     }
 
     /// The name of the bulkhead.
     pub fn policy_name(&self) -> &str {
         self.policy.as_str()
+    }
+
+    /// Why the call was refused.
+    pub fn reason(&self) -> BulkheadReason {
+        self.reason
     }
 
     /// A full bulkhead cannot tell when a permit frees up.
@@ -222,7 +273,13 @@ impl BulkheadFull {
 
 impl fmt::Display for BulkheadFull {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: bulkhead full", self.policy)
+        match self.reason {
+            BulkheadReason::Full => write!(f, "{}: bulkhead full", self.policy),
+            BulkheadReason::QueueTimeout => {
+                write!(f, "{}: bulkhead queue timeout", self.policy)
+            }
+            BulkheadReason::Overloaded => write!(f, "{}: bulkhead overloaded", self.policy),
+        }
     }
 }
 
@@ -288,6 +345,22 @@ mod tests {
             TimedOut::new("t", Duration::from_nanos(1_500)).limit(),
             Duration::from_nanos(1_500)
         );
+    }
+
+    #[test]
+    fn lockouts_and_queue_timeouts_say_so() {
+        let locked = RateLimited::lockout("login", Duration::from_secs(60));
+        assert!(locked.is_lockout());
+        assert_eq!(locked.to_string(), "login: locked out, retry after 60s");
+        assert_eq!(
+            locked.message(),
+            "Too many failed attempts. Try again in 60 s."
+        );
+        assert!(!RateLimited::new("api", Duration::from_secs(1)).is_lockout());
+        let queued = BulkheadFull::with_reason("db", BulkheadReason::QueueTimeout);
+        assert_eq!(queued.reason(), BulkheadReason::QueueTimeout);
+        assert_eq!(queued.to_string(), "db: bulkhead queue timeout");
+        assert_eq!(BulkheadFull::new("db").reason(), BulkheadReason::Full);
     }
 
     #[test]
