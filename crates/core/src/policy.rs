@@ -77,3 +77,47 @@ pub trait Policy<T, E>: Send + Sync {
         async move { self.execute(ctx, Leaf(&op)).await }
     }
 }
+
+/// A shared reference to a policy is the same policy.
+impl<T, E, P> Policy<T, E> for &P
+where
+    P: Policy<T, E> + ?Sized,
+{
+    const READS_DEADLINE: bool = P::READS_DEADLINE;
+
+    #[inline]
+    fn execute<'a, N>(
+        &'a self,
+        ctx: Context<'a>,
+        next: N,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        N: Next<'a, T, E>,
+        T: 'a,
+        E: 'a,
+    {
+        (**self).execute(ctx, next)
+    }
+}
+
+/// A policy behind an `Arc` (a library's client holding one) is the same policy.
+impl<T, E, P> Policy<T, E> for std::sync::Arc<P>
+where
+    P: Policy<T, E> + ?Sized,
+{
+    const READS_DEADLINE: bool = P::READS_DEADLINE;
+
+    #[inline]
+    fn execute<'a, N>(
+        &'a self,
+        ctx: Context<'a>,
+        next: N,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        N: Next<'a, T, E>,
+        T: 'a,
+        E: 'a,
+    {
+        (**self).execute(ctx, next)
+    }
+}

@@ -122,3 +122,12 @@ async fn the_operations_own_error_is_kept_as_is() {
     assert!(!err.is_rejection());
     assert_eq!(err.into_inner(), Some(TestError::new("refused")));
 }
+
+#[tokio::test(start_paused = true)]
+async fn references_and_arcs_are_policies_too() {
+    let timeout = std::sync::Arc::new(Timeout::new(Duration::from_millis(10)).unwrap());
+    let pipeline = Pipeline::new(&*timeout).then(std::sync::Arc::clone(&timeout));
+    let result = pipeline.call(ScriptedOp::<u8, TestError>::hanging()).await;
+    assert!(matches!(result, Err(Error::Timeout(_))));
+    assert_eq!(steadfast_core::Inspect::snapshot(&*timeout).timeouts, 1);
+}
