@@ -30,3 +30,15 @@ pub fn sleep(duration: Duration) -> Sleep {
 pub fn sleep_until(deadline: Instant) -> Sleep {
     tokio::time::sleep_until(deadline)
 }
+
+/// How far "never" is: a limit past the clock's range becomes this far from now.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// The instant `limit` from now; a limit too large for the clock (such as
+/// `Duration::MAX`) gives an instant about 30 years away instead of panicking,
+/// as tokio does for its own timeouts.
+#[inline]
+pub fn deadline_after(limit: Duration) -> Instant {
+    let now = now();
+    now.checked_add(limit).unwrap_or_else(|| now + FAR_FUTURE)
+}

@@ -187,3 +187,17 @@ async fn counts_add_up_over_many_tasks() {
     assert_eq!((ok, timed_out), (100, 100));
     assert_eq!(timeout.snapshot().timeouts, 100);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_limit_beyond_the_clock_never_fires_and_never_panics() {
+    let timeout = Timeout::new(Duration::MAX).unwrap();
+    let op = ScriptedOp::<_, TestError>::new([Step::ok(1u8).after(Duration::from_secs(3_600))]);
+    assert_eq!(timeout.call(op.clone()).await, Ok(1));
+    let seen = timeout
+        .call(with_attempt(
+            |a| async move { Ok::<_, TestError>(a.deadline()) },
+        ))
+        .await
+        .unwrap();
+    assert!(seen.is_some_and(|d| d > time::now() + Duration::from_secs(86_400 * 365)));
+}

@@ -52,7 +52,7 @@ where
         if this.sleep.is_none() {
             let deadline = match this.deadline {
                 Some(deadline) => *deadline,
-                None => time::now() + this.policy.limit,
+                None => time::deadline_after(this.policy.limit),
             };
             this.sleep.set(Some(time::sleep_until(deadline)));
         }

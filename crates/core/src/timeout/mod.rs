@@ -158,7 +158,7 @@ impl<T: Send, E: Send> Policy<T, E> for Timeout {
         E: 'a,
     {
         if N::READS_DEADLINE {
-            let deadline = time::now() + self.limit;
+            let deadline = time::deadline_after(self.limit);
             TimeoutFuture::new(
                 next.invoke(ctx.with_deadline(deadline)),
                 self,
