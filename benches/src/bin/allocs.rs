@@ -17,6 +17,7 @@ fn report(case: &str, allocs: f64) {
 
 fn main() {
     let rt = runtime();
+    retry(&rt);
 
     report("baseline/bare", allocs_per_call(&rt, CALLS, op));
 
@@ -48,5 +49,64 @@ fn main() {
     report(
         "compose_identity_5_boxed/steadfast",
         allocs_per_call(&rt, CALLS, || boxed.call(op)),
+    );
+}
+
+/// The retry cases of `benches/benches/retry.rs`.
+fn retry(rt: &tokio::runtime::Runtime) {
+    use steadfast::retry::{HedgeConfig, Retry};
+    use steadfast_benches::BenchError;
+    use tower::ServiceExt;
+
+    #[derive(Clone, Copy)]
+    struct NeverRetry;
+    impl<Req: Clone, Res, E> tower::retry::Policy<Req, Res, E> for NeverRetry {
+        type Future = std::future::Ready<()>;
+        fn retry(&mut self, _: &mut Req, _: &mut Result<Res, E>) -> Option<Self::Future> {
+            None
+        }
+        fn clone_request(&mut self, req: &Req) -> Option<Req> {
+            Some(req.clone())
+        }
+    }
+
+    let retry = Retry::default();
+    report(
+        "retry_first_success/steadfast",
+        allocs_per_call(rt, CALLS, || retry.call(op)),
+    );
+    let backoff = backon::ExponentialBuilder::default().with_max_times(2);
+    report(
+        "retry_first_success/backon",
+        allocs_per_call(rt, CALLS, || backon::Retryable::retry(op, backoff)),
+    );
+    let tower_retry = tower::retry::Retry::new(NeverRetry, tower::service_fn(|(): ()| op()));
+    report(
+        "retry_first_success/tower",
+        allocs_per_call(rt, CALLS, || tower_retry.clone().oneshot(())),
+    );
+    let layer = tower_resilience::retry::RetryLayer::<(), u64, BenchError>::builder()
+        .max_attempts(3)
+        .exponential_backoff(Duration::from_millis(100))
+        .build();
+    let resilience = tower::Layer::layer(&layer, tower::service_fn(|(): ()| op()));
+    report(
+        "retry_first_success/tower-resilience",
+        allocs_per_call(rt, CALLS, || resilience.clone().oneshot(())),
+    );
+    let policy = execution_policy::ExecutionPolicyBuilder::<u64, BenchError>::new()
+        .retry(execution_policy::Retry::exponential().max_attempts(3))
+        .build();
+    report(
+        "retry_first_success/execution-policy",
+        allocs_per_call(rt, CALLS, || policy.run(async || op().await)),
+    );
+    let hedged = Retry::builder()
+        .hedging(HedgeConfig::delayed(Duration::from_millis(50)))
+        .build()
+        .expect("a valid hedging config");
+    report(
+        "retry_hedge_first_wins/steadfast",
+        allocs_per_call(rt, CALLS, || hedged.call(op)),
     );
 }

@@ -30,6 +30,7 @@
 //! | `full`    | every policy crate that exists today |
 //! | `serde`   | configs deserialize; durations as `"30s"`, `"250ms"` |
 //! | `testing` | [`testing::ScriptedOp`], a scripted fake dependency for tests |
+//! | `retry`   | [`retry`]: backoff with jitter, retry budgets, Retry-After, deadlines, hedging |
 //!
 //! The policy crates (breaker, retry, rate limit, bulkhead, degrade, cache)
 //! get a feature each as they land; the repository's README has the status.
@@ -41,3 +42,8 @@
 
 #[doc(inline)]
 pub use steadfast_core::*;
+
+#[cfg(feature = "retry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "retry")))]
+#[doc(inline)]
+pub use steadfast_retry as retry;
