@@ -18,6 +18,7 @@ fn report(case: &str, allocs: f64) {
 fn main() {
     let rt = runtime();
     retry(&rt);
+    ratelimit(&rt);
 
     report("baseline/bare", allocs_per_call(&rt, CALLS, op));
 
@@ -109,4 +110,102 @@ fn retry(rt: &tokio::runtime::Runtime) {
         "retry_hedge_first_wins/steadfast",
         allocs_per_call(rt, CALLS, || hedged.call(op)),
     );
+}
+
+/// The rate limit cases of `benches/benches/ratelimit.rs`, and the heap
+/// bytes per tracked key of both keyed limiters with a million `u64` keys.
+fn ratelimit(rt: &tokio::runtime::Runtime) {
+    use std::num::NonZeroU32;
+
+    use steadfast::Inspect;
+    use steadfast::ratelimit::{KeyedRateLimiter, Quota, RateLimiter};
+
+    let quota = Quota::per_second(100).burst(u32::MAX);
+    let gov_quota = governor::Quota::per_second(NonZeroU32::new(100).expect("non-zero"))
+        .allow_burst(NonZeroU32::MAX);
+
+    let ours = RateLimiter::new(quota).expect("a valid quota");
+    report(
+        "ratelimit_direct/steadfast",
+        allocs_per_call(rt, CALLS, || std::future::ready(ours.check())),
+    );
+    let theirs = governor::RateLimiter::direct(gov_quota);
+    report(
+        "ratelimit_direct/governor",
+        allocs_per_call(rt, CALLS, || std::future::ready(theirs.check())),
+    );
+
+    let keys = 10_000u64;
+    let ours = KeyedRateLimiter::<u64>::new(quota).expect("a valid quota");
+    let theirs = governor::RateLimiter::keyed(gov_quota);
+    for key in 0..keys {
+        ours.check(&key).expect("admitted");
+        theirs.check_key(&key).expect("admitted");
+    }
+    let mut key = 0;
+    report(
+        "ratelimit_keyed_10k/steadfast",
+        allocs_per_call(rt, CALLS, || {
+            key = (key + 1) % keys;
+            std::future::ready(ours.check(&key))
+        }),
+    );
+    report(
+        "ratelimit_keyed_10k/governor",
+        allocs_per_call(rt, CALLS, || {
+            key = (key + 1) % keys;
+            std::future::ready(theirs.check_key(&key))
+        }),
+    );
+    let policy = RateLimiter::new(quota).expect("a valid quota");
+    report(
+        "ratelimit_policy/steadfast",
+        allocs_per_call(rt, CALLS, || policy.call(op)),
+    );
+
+    // Memory: heap bytes still held after a million distinct keys, per key.
+    // A slow quota, so no key is back to full (and forgotten) during the run.
+    let quota = Quota::per_hour(1);
+    let gov_quota = governor::Quota::per_hour(NonZeroU32::MIN);
+    let million = 1_000_000u64;
+    let mut ours = None;
+    let info = allocation_counter::measure(|| {
+        let limiter = KeyedRateLimiter::<u64>::builder(quota)
+            .sweep_interval(None)
+            .build()
+            .expect("a valid quota");
+        for key in 0..million {
+            limiter.check(&key).expect("admitted");
+        }
+        ours = Some(limiter);
+    });
+    let ours = ours.expect("built above");
+    bytes_per_key(
+        "ratelimit_keyed_memory/steadfast",
+        info.bytes_current,
+        million,
+    );
+    println!(
+        "ratelimit_keyed_memory/steadfast snapshot_bytes_per_key={:.1}",
+        ours.snapshot().bytes_per_key().unwrap_or_default()
+    );
+    let mut theirs = None;
+    let info = allocation_counter::measure(|| {
+        let limiter = governor::RateLimiter::keyed(gov_quota);
+        for key in 0..million {
+            limiter.check_key(&key).expect("admitted");
+        }
+        theirs = Some(limiter);
+    });
+    bytes_per_key(
+        "ratelimit_keyed_memory/governor",
+        info.bytes_current,
+        million,
+    );
+    drop((ours, theirs));
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn bytes_per_key(case: &str, bytes: i64, keys: u64) {
+    println!("{case} bytes_per_key={:.1}", bytes as f64 / keys as f64);
 }

@@ -30,6 +30,7 @@
 //! | `full`    | every policy crate that exists today |
 //! | `serde`   | configs deserialize; durations as `"30s"`, `"250ms"` |
 //! | `testing` | [`testing::ScriptedOp`], a scripted fake dependency for tests |
+//! | `ratelimit` | [`ratelimit`]: GCRA, sliding and fixed windows, per-key quotas with bounded memory, tiers, waiting, brute-force lockout |
 //! | `retry`   | [`retry`]: backoff with jitter, retry budgets, Retry-After, deadlines, hedging |
 //!
 //! The policy crates (breaker, retry, rate limit, bulkhead, degrade, cache)
@@ -47,3 +48,10 @@ pub use steadfast_core::*;
 #[cfg_attr(docsrs, doc(cfg(feature = "retry")))]
 #[doc(inline)]
 pub use steadfast_retry as retry;
+
+
+
+#[cfg(feature = "ratelimit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ratelimit")))]
+#[doc(inline)]
+pub use steadfast_ratelimit as ratelimit;

@@ -1,0 +1,89 @@
+//! The limiters as [`Policy`]s: the call runs once admitted.
+//!
+//! The cost of a call is [`Context::cost`] (1 by default); a keyed limiter
+//! reads its key with [`Context::key`]. The decision is made when the call's
+//! future is first polled. In wait mode the wait is also cut to the call's
+//! deadline, when an enclosing policy set one.
+
+use std::future::Future;
+
+use steadfast_core::{Context, Error, Next, Policy};
+
+use crate::builder::Key;
+use crate::direct::RateLimiter;
+use crate::future::{Admission, RateLimitFuture};
+use crate::keyed::KeyedRateLimiter;
+use crate::store::StateStore;
+
+impl<T: Send, E: Send> Policy<T, E> for RateLimiter {
+    #[inline]
+    fn execute<'a, N>(
+        &'a self,
+        ctx: Context<'a>,
+        next: N,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        N: Next<'a, T, E>,
+        T: 'a,
+        E: 'a,
+    {
+        RateLimitFuture::new(move || {
+            // Admitted at once in either mode: no rejection is counted yet.
+            let Err(wait) = self.try_admit(ctx.cost()) else {
+                return Admission::Run(next.invoke(ctx));
+            };
+            if self.engine().rejects() {
+                return Admission::Rejected(self.rejection(wait));
+            }
+            Admission::Wait(Box::pin(async move {
+                self.acquire_within(ctx.cost(), ctx.deadline()).await?;
+                Ok(next.invoke(ctx))
+            }))
+        })
+    }
+}
+
+/// A call with no key of type `K` in its context goes through one shared
+/// bucket with the default tier's quota, and the first such call logs a
+/// WARN event: see the crate docs for why.
+impl<T: Send, E: Send, K: Key, S: StateStore<K>> Policy<T, E> for KeyedRateLimiter<K, S> {
+    #[inline]
+    fn execute<'a, N>(
+        &'a self,
+        ctx: Context<'a>,
+        next: N,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        N: Next<'a, T, E>,
+        T: 'a,
+        E: 'a,
+    {
+        RateLimitFuture::new(move || {
+            let Some(key) = ctx.key::<K>() else {
+                let unkeyed = self.unkeyed();
+                let Err(wait) = unkeyed.try_admit(ctx.cost()) else {
+                    return Admission::Run(next.invoke(ctx));
+                };
+                if self.engine().rejects() {
+                    return Admission::Rejected(unkeyed.rejection(wait));
+                }
+                return Admission::Wait(Box::pin(async move {
+                    unkeyed.acquire_within(ctx.cost(), ctx.deadline()).await?;
+                    Ok(next.invoke(ctx))
+                }));
+            };
+            let rejects = self.engine().rejects();
+            // In wait mode a refusal here is not final: it is not counted.
+            let Err(wait) = self.try_admit(key, ctx.cost(), rejects) else {
+                return Admission::Run(next.invoke(ctx));
+            };
+            if rejects {
+                return Admission::Rejected(self.rejection(key, wait));
+            }
+            Admission::Wait(Box::pin(async move {
+                self.acquire_within(key, ctx.cost(), ctx.deadline()).await?;
+                Ok(next.invoke(ctx))
+            }))
+        })
+    }
+}
