@@ -17,6 +17,8 @@ fn report(case: &str, allocs: f64) {
 
 fn main() {
     let rt = runtime();
+    bulkhead(&rt);
+    degrade(&rt);
     retry(&rt);
     ratelimit(&rt);
 
@@ -50,6 +52,24 @@ fn main() {
     report(
         "compose_identity_5_boxed/steadfast",
         allocs_per_call(&rt, CALLS, || boxed.call(op)),
+    );
+}
+
+/// The bulkhead cases of `benches/benches/bulkhead.rs`.
+fn bulkhead(rt: &tokio::runtime::Runtime) {
+    use steadfast::bulkhead::Bulkhead;
+    let bulkhead = Bulkhead::new(1_000).expect("a limit of 1000 is valid");
+    report(
+        "bulkhead_uncontended/steadfast",
+        allocs_per_call(rt, CALLS, || bulkhead.call(op)),
+    );
+    let semaphore = tokio::sync::Semaphore::new(1_000);
+    report(
+        "bulkhead_uncontended/tokio",
+        allocs_per_call(rt, CALLS, || async {
+            let _permit = semaphore.acquire().await.expect("never closed");
+            op().await
+        }),
     );
 }
 
@@ -208,4 +228,15 @@ fn ratelimit(rt: &tokio::runtime::Runtime) {
 #[allow(clippy::cast_precision_loss)]
 fn bytes_per_key(case: &str, bytes: i64, keys: u64) {
     println!("{case} bytes_per_key={:.1}", bytes as f64 / keys as f64);
+}
+
+/// The degrade cases of `benches/benches/degrade.rs`.
+fn degrade(rt: &tokio::runtime::Runtime) {
+    use steadfast::degrade::Fallback;
+    let fallback = Fallback::from_fn(|_: steadfast::Error<steadfast_benches::BenchError>| 0u64);
+    report(
+        "fallback_success/steadfast",
+        allocs_per_call(rt, CALLS, || fallback.call(op)),
+    );
+    report("fallback_success/bare", allocs_per_call(rt, CALLS, op));
 }

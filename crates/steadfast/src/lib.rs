@@ -32,6 +32,8 @@
 //! | `testing` | [`testing::ScriptedOp`], a scripted fake dependency for tests |
 //! | `ratelimit` | [`ratelimit`]: GCRA, sliding and fixed windows, per-key quotas with bounded memory, tiers, waiting, brute-force lockout |
 //! | `retry`   | [`retry`]: backoff with jitter, retry budgets, Retry-After, deadlines, hedging |
+//! | `bulkhead` | [`bulkhead`]: bounded and adaptive concurrency, FIFO queue with timeouts, CoDel overload rejection, keyed bulkheads |
+//! | `degrade` | [`degrade`]: fallbacks, last-known-good values marked stale, priority load shedding, client-side throttling, optional features |
 //!
 //! The policy crates (breaker, retry, rate limit, bulkhead, degrade, cache)
 //! get a feature each as they land; the repository's README has the status.
@@ -50,8 +52,17 @@ pub use steadfast_core::*;
 pub use steadfast_retry as retry;
 
 
+#[cfg(feature = "bulkhead")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bulkhead")))]
+#[doc(inline)]
+pub use steadfast_bulkhead as bulkhead;
 
 #[cfg(feature = "ratelimit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ratelimit")))]
 #[doc(inline)]
 pub use steadfast_ratelimit as ratelimit;
+
+#[cfg(feature = "degrade")]
+#[cfg_attr(docsrs, doc(cfg(feature = "degrade")))]
+#[doc(inline)]
+pub use steadfast_degrade as degrade;

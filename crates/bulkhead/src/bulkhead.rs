@@ -1,0 +1,111 @@
+//! The bulkhead policy.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use steadfast_core::{ConfigError, Context, Error, Inspect, Next, Policy};
+
+use crate::partition::{Counters, Partition};
+use crate::{BulkheadBuilder, BulkheadConfig, BulkheadSnapshot};
+
+/// Caps how many calls reach a dependency at once; see the [crate docs](crate).
+///
+/// Clones share the permits, the queue and the counters: build one bulkhead
+/// per dependency and clone it into every task.
+///
+/// ```
+/// use steadfast_bulkhead::Bulkhead;
+/// use steadfast_core::{Error, Policy};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let db = Bulkhead::builder().name("db").max_concurrent(20).max_queued(50).build()?;
+/// let rows = db.call(|| async { Ok::<_, std::io::Error>(3) }).await?;
+/// assert_eq!(rows, 3);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Bulkhead {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    partition: Partition,
+    counters: Counters,
+    config: BulkheadConfig,
+}
+
+impl Bulkhead {
+    /// A bulkhead named `"bulkhead"` admitting `max_concurrent` calls at once
+    /// and refusing the rest at once.
+    pub fn new(max_concurrent: u32) -> Result<Self, ConfigError> {
+        Bulkhead::builder().max_concurrent(max_concurrent).build()
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> BulkheadBuilder {
+        BulkheadBuilder::default()
+    }
+
+    /// A bulkhead from a (deserialized) config, validated.
+    pub fn from_config(config: BulkheadConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Bulkhead {
+            shared: Arc::new(Shared {
+                partition: Partition::new(&config),
+                counters: Counters::default(),
+                config,
+            }),
+        })
+    }
+
+    /// The effective configuration.
+    pub fn config(&self) -> &BulkheadConfig {
+        &self.shared.config
+    }
+}
+
+impl Inspect for Bulkhead {
+    type Snapshot = BulkheadSnapshot;
+
+    fn name(&self) -> &str {
+        self.shared.config.name.as_str()
+    }
+
+    fn snapshot(&self) -> BulkheadSnapshot {
+        let counts = self.shared.partition.semaphore.counts();
+        let (rejected, queue_timeouts, overloaded) = self.shared.counters.read();
+        BulkheadSnapshot {
+            name: self.shared.config.name.clone(),
+            limit: counts.limit,
+            in_flight: counts.in_flight,
+            waiting: counts.waiting,
+            saturated: counts.saturated,
+            rejected,
+            queue_timeouts,
+            overloaded,
+            keys: 1,
+        }
+    }
+}
+
+impl<T: Send, E: Send> Policy<T, E> for Bulkhead {
+    #[inline]
+    fn execute<'a, N>(
+        &'a self,
+        ctx: Context<'a>,
+        next: N,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        N: Next<'a, T, E>,
+        T: 'a,
+        E: 'a,
+    {
+        let shared = &*self.shared;
+        shared
+            .partition
+            .run(&shared.config.name, &shared.counters, ctx, next)
+    }
+}

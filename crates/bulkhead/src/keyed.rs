@@ -1,0 +1,194 @@
+//! Bulkheads per key: per tenant, per downstream host.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use steadfast_core::{BulkheadReason, ConfigError, Context, Error, Inspect, Name, Next, Policy};
+
+use crate::partition::{Counters, Partition};
+use crate::{BulkheadConfig, BulkheadSnapshot};
+
+/// One bulkhead per key, each with the same settings; see the [crate docs](crate).
+///
+/// The key is read from the call's [`Context`] as a `K`
+/// ([`Context::with_key`]); calls without one (or with a key of another type)
+/// share one extra partition. One noisy tenant fills its own bulkhead and no
+/// one else's.
+///
+/// # Memory
+///
+/// At most `max_keys` partitions are kept. A partition nobody is using (no
+/// call in flight or queued) is dropped when room is needed for a new key; if
+/// every partition is busy, a call for a new key is refused with
+/// [`BulkheadReason::Full`] and counted in `rejected`. Making room scans the
+/// partitions, once per new key while at capacity.
+///
+/// ```
+/// use steadfast_bulkhead::Bulkhead;
+/// use steadfast_core::{Context, Policy};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let per_tenant = Bulkhead::builder().name("per-tenant").max_concurrent(4).build_keyed::<String>(10_000)?;
+/// let tenant = String::from("acme");
+/// let n = per_tenant
+///     .call_with(Context::new().with_key(&tenant), || async { Ok::<_, std::io::Error>(1) })
+///     .await?;
+/// assert_eq!(n, 1);
+/// # Ok(())
+/// # }
+/// ```
+pub struct KeyedBulkhead<K> {
+    shared: Arc<Shared<K>>,
+}
+
+impl<K> Clone for KeyedBulkhead<K> {
+    fn clone(&self) -> Self {
+        KeyedBulkhead {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<K> fmt::Debug for KeyedBulkhead<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyedBulkhead")
+            .field("name", &self.shared.config.name)
+            .field("max_keys", &self.shared.max_keys)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Shared<K> {
+    config: BulkheadConfig,
+    max_keys: usize,
+    partitions: Mutex<HashMap<K, Arc<Partition>>>,
+    unkeyed: Partition,
+    counters: Counters,
+}
+
+impl<K> KeyedBulkhead<K>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+{
+    /// A keyed bulkhead from a (deserialized) config, validated; see
+    /// [`BulkheadBuilder::build_keyed`](crate::BulkheadBuilder::build_keyed).
+    pub fn from_config(config: BulkheadConfig, max_keys: usize) -> Result<Self, ConfigError> {
+        config.validate()?;
+        if max_keys == 0 {
+            return Err(
+                ConfigError::new("bulkhead", "max_keys", "must be at least 1").with_value(max_keys),
+            );
+        }
+        Ok(KeyedBulkhead {
+            shared: Arc::new(Shared {
+                unkeyed: Partition::new(&config),
+                config,
+                max_keys,
+                partitions: Mutex::new(HashMap::new()),
+                counters: Counters::default(),
+            }),
+        })
+    }
+
+    /// The settings of each key's bulkhead.
+    pub fn config(&self) -> &BulkheadConfig {
+        &self.shared.config
+    }
+
+    /// The most keys kept at once.
+    pub fn max_keys(&self) -> usize {
+        self.shared.max_keys
+    }
+
+    /// The partition for `key`, made if needed; `None` when at capacity with
+    /// every partition busy.
+    fn partition(&self, key: &K) -> Option<Arc<Partition>> {
+        let shared = &*self.shared;
+        let mut partitions = shared.partitions.lock();
+        if let Some(partition) = partitions.get(key) {
+            return Some(Arc::clone(partition));
+        }
+        if partitions.len() >= shared.max_keys {
+            // Only the map holds an idle partition's `Arc`: every call in
+            // flight or queued holds a clone, taken under this lock.
+            let before = partitions.len();
+            partitions.retain(|_, p| Arc::strong_count(p) > 1);
+            let dropped = before - partitions.len();
+            if dropped > 0 {
+                tracing::debug!(policy = %shared.config.name, dropped, "bulkhead dropped idle keys");
+            }
+            if partitions.len() >= shared.max_keys {
+                return None;
+            }
+        }
+        let partition = Arc::new(Partition::new(&shared.config));
+        partitions.insert(key.clone(), Arc::clone(&partition));
+        Some(partition)
+    }
+}
+
+impl<K> Inspect for KeyedBulkhead<K>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+{
+    type Snapshot = BulkheadSnapshot;
+
+    fn name(&self) -> &str {
+        self.shared.config.name.as_str()
+    }
+
+    fn snapshot(&self) -> BulkheadSnapshot {
+        let shared = &*self.shared;
+        let unkeyed = shared.unkeyed.semaphore.counts();
+        let (mut in_flight, mut waiting, mut saturated) =
+            (unkeyed.in_flight, unkeyed.waiting, unkeyed.saturated);
+        let keys = {
+            let partitions = shared.partitions.lock();
+            for partition in partitions.values() {
+                let counts = partition.semaphore.counts();
+                in_flight += counts.in_flight;
+                waiting += counts.waiting;
+                saturated |= counts.saturated;
+            }
+            partitions.len()
+        };
+        let (rejected, queue_timeouts, overloaded) = shared.counters.read();
+        BulkheadSnapshot {
+            name: shared.config.name.clone(),
+            limit: shared.config.max_concurrent,
+            in_flight,
+            waiting,
+            saturated,
+            rejected,
+            queue_timeouts,
+            overloaded,
+            keys,
+        }
+    }
+}
+
+impl<K, T: Send, E: Send> Policy<T, E> for KeyedBulkhead<K>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+{
+    async fn execute<'a, N>(&'a self, ctx: Context<'a>, next: N) -> Result<T, Error<E>>
+    where
+        N: Next<'a, T, E>,
+        T: 'a,
+        E: 'a,
+    {
+        let shared = &*self.shared;
+        let name: &Name = &shared.config.name;
+        let Some(key) = ctx.key::<K>() else {
+            return shared.unkeyed.run(name, &shared.counters, ctx, next).await;
+        };
+        let Some(partition) = self.partition(key) else {
+            return Err(shared.counters.reject(name, BulkheadReason::Full).into());
+        };
+        partition.run(name, &shared.counters, ctx, next).await
+    }
+}

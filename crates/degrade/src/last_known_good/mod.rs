@@ -1,0 +1,367 @@
+//! Last-known-good: when a call fails, serve the last value that succeeded,
+//! if it is young enough, and say how old it is.
+//!
+//! A [`LastKnownGood`] remembers each successful value (per key, bounded) and,
+//! when a later call fails, answers with the remembered value wrapped as
+//! [`Served::stale`] with its age, as long as it is no older than `max_age`.
+//! The answer type is [`Served<T>`]: the caller always knows whether it got
+//! fresh data, so a fallback never passes stale data off as live. Wrap the
+//! operation with [`fresh`](crate::fresh) so its values are marked fresh.
+//!
+//! A value older than `max_age` is never served (and is forgotten): the
+//! failure goes through as it was.
+
+mod served;
+mod store;
+
+use std::fmt;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use steadfast_core::{
+    Classifier, ConfigError, Context, DefaultClassifier, Error, Inspect, Name, Next, Outcome,
+    Policy, classify, time,
+};
+
+pub use served::Served;
+use store::Store;
+
+use crate::episode::Episode;
+
+/// Serves the last good value when a call fails; see the [module docs](self).
+///
+/// `T` is the value remembered, `K` the key type read from the call's
+/// [`Context`] (calls without a `K` key share one slot; the default `()`
+/// keeps a single value), `C` the classifier deciding what is a success
+/// worth remembering and what is a failure worth covering.
+///
+/// ```
+/// use std::time::Duration;
+/// use steadfast_degrade::{LastKnownGood, fresh};
+/// use steadfast_core::{Policy, testing::TestError};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let prices = LastKnownGood::<u32>::builder().max_age(Duration::from_secs(300)).build()?;
+/// let live = prices.call(fresh(|| async { Ok::<_, TestError>(100) })).await?;
+/// assert!(!live.is_stale());
+///
+/// tokio::time::advance(Duration::from_secs(60)).await;
+/// let down = prices.call(fresh(|| async { Err::<u32, _>(TestError::new("timeout")) })).await?;
+/// assert_eq!(*down, 100);
+/// assert_eq!(down.age(), Some(Duration::from_secs(60)));
+/// # Ok(())
+/// # }
+/// ```
+pub struct LastKnownGood<T, K = (), C = DefaultClassifier> {
+    shared: Arc<Shared<T, K, C>>,
+}
+
+struct Shared<T, K, C> {
+    config: LastKnownGoodConfig,
+    classifier: C,
+    store: Mutex<Store<Option<K>, T>>,
+    stored: AtomicU64,
+    served_stale: AtomicU64,
+    misses: AtomicU64,
+    stale: Episode,
+}
+
+impl<T, K, C> Clone for LastKnownGood<T, K, C> {
+    fn clone(&self) -> Self {
+        LastKnownGood {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T, K, C> fmt::Debug for LastKnownGood<T, K, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LastKnownGood")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`LastKnownGood`]'s configuration.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use steadfast_degrade::LastKnownGoodConfig;
+///
+/// let config: LastKnownGoodConfig =
+///     serde_json::from_str(r#"{ "name": "prices", "max_age": "5m", "max_entries": 1000 }"#).unwrap();
+/// assert_eq!(config.max_age, std::time::Duration::from_secs(300));
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[non_exhaustive]
+pub struct LastKnownGoodConfig {
+    /// The name shown in events and snapshots. Default `"last-known-good"`.
+    pub name: Name,
+    /// The oldest value that may be served. Greater than zero. Default 5 min.
+    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    pub max_age: Duration,
+    /// Values remembered at most (one per key); the one stored longest ago
+    /// is dropped first. At least 1. Default 10,000.
+    pub max_entries: usize,
+}
+
+impl Default for LastKnownGoodConfig {
+    fn default() -> Self {
+        LastKnownGoodConfig {
+            name: Name::new_static("last-known-good"),
+            max_age: Duration::from_secs(300),
+            max_entries: 10_000,
+        }
+    }
+}
+
+impl LastKnownGoodConfig {
+    /// Checks every field; the first broken rule is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_age.is_zero() {
+            return Err(ConfigError::new(
+                "last-known-good",
+                "max_age",
+                "must be greater than zero",
+            )
+            .with_value(self.max_age));
+        }
+        if self.max_entries == 0 {
+            return Err(
+                ConfigError::new("last-known-good", "max_entries", "must be at least 1")
+                    .with_value(self.max_entries),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A [`LastKnownGood`]'s counters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LastKnownGoodSnapshot {
+    /// The policy's name.
+    pub name: Name,
+    /// Values remembered now.
+    pub entries: usize,
+    /// Successful values stored.
+    pub stored: u64,
+    /// Failures answered with a remembered value.
+    pub served_stale: u64,
+    /// Failures with nothing young enough to serve.
+    pub misses: u64,
+    /// Whether the last failure-or-success seen was answered from memory.
+    pub serving_stale: bool,
+}
+
+/// Builds a [`LastKnownGood`]; see [`LastKnownGood::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct LastKnownGoodBuilder<T, K = (), C = DefaultClassifier> {
+    config: LastKnownGoodConfig,
+    classifier: C,
+    _types: std::marker::PhantomData<fn() -> (T, K)>,
+}
+
+impl<T, K, C> LastKnownGoodBuilder<T, K, C>
+where
+    K: Hash + Eq + Clone,
+{
+    /// The name shown in events and snapshots (default `"last-known-good"`).
+    pub fn name(mut self, name: impl Into<Name>) -> Self {
+        self.config.name = name.into();
+        self
+    }
+
+    /// The oldest value that may be served (default 5 min).
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.config.max_age = max_age;
+        self
+    }
+
+    /// Values remembered at most, one per key (default 10,000).
+    pub fn max_entries(mut self, max_entries: usize) -> Self {
+        self.config.max_entries = max_entries;
+        self
+    }
+
+    /// Keys values by `K2`, read from the call's context.
+    pub fn keyed<K2: Hash + Eq + Clone>(self) -> LastKnownGoodBuilder<T, K2, C> {
+        LastKnownGoodBuilder {
+            config: self.config,
+            classifier: self.classifier,
+            _types: std::marker::PhantomData,
+        }
+    }
+
+    /// Decides what is a success worth remembering and a failure worth covering.
+    pub fn classifier<C2>(self, classifier: C2) -> LastKnownGoodBuilder<T, K, C2> {
+        LastKnownGoodBuilder {
+            config: self.config,
+            classifier,
+            _types: std::marker::PhantomData,
+        }
+    }
+
+    /// Validates the configuration and builds the policy.
+    pub fn build(self) -> Result<LastKnownGood<T, K, C>, ConfigError> {
+        LastKnownGood::with_classifier(self.config, self.classifier)
+    }
+}
+
+impl<T> LastKnownGood<T> {
+    /// A builder, for a single value (`K = ()`); call `keyed::<K>()` for one per key.
+    pub fn builder() -> LastKnownGoodBuilder<T> {
+        LastKnownGoodBuilder {
+            config: LastKnownGoodConfig::default(),
+            classifier: DefaultClassifier,
+            _types: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T, K: Hash + Eq + Clone> LastKnownGood<T, K> {
+    /// A policy from a (deserialized) config, validated.
+    pub fn from_config(config: LastKnownGoodConfig) -> Result<Self, ConfigError> {
+        LastKnownGood::with_classifier(config, DefaultClassifier)
+    }
+}
+
+impl<T, K: Hash + Eq + Clone, C> LastKnownGood<T, K, C> {
+    /// A policy from a config and a classifier, validated.
+    pub fn with_classifier(
+        config: LastKnownGoodConfig,
+        classifier: C,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(LastKnownGood {
+            shared: Arc::new(Shared {
+                store: Mutex::new(Store::new(config.max_entries)),
+                config,
+                classifier,
+                stored: AtomicU64::new(0),
+                served_stale: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+                stale: Episode::default(),
+            }),
+        })
+    }
+
+    /// The effective configuration.
+    pub fn config(&self) -> &LastKnownGoodConfig {
+        &self.shared.config
+    }
+
+    /// Forgets every remembered value.
+    pub fn clear(&self) {
+        *self.shared.store.lock() = Store::new(self.shared.config.max_entries);
+    }
+}
+
+impl<T: Clone, K: Hash + Eq + Clone, C> LastKnownGood<T, K, C> {
+    fn remember(&self, key: Option<&K>, value: &T) {
+        let shared = &*self.shared;
+        let now = time::now();
+        shared.store.lock().insert(key.cloned(), value.clone(), now);
+        shared.stored.fetch_add(1, Ordering::Relaxed);
+        if shared.stale.end() {
+            tracing::info!(policy = %shared.config.name, "fresh values again");
+        }
+    }
+
+    /// The remembered value for `key`, if young enough.
+    fn recall(&self, key: Option<&K>) -> Option<Served<T>> {
+        let shared = &*self.shared;
+        let key = key.cloned();
+        let mut store = shared.store.lock();
+        let (value, stored_at) = store.get(&key)?;
+        let age = time::now().saturating_duration_since(stored_at);
+        if age > shared.config.max_age {
+            store.remove(&key);
+            return None;
+        }
+        Some(Served::stale(value.clone(), age))
+    }
+
+    /// Answers a failure from memory, or hands it back.
+    fn cover<R>(&self, key: Option<&K>, failure: R) -> Result<Served<T>, R> {
+        let shared = &*self.shared;
+        let Some(served) = self.recall(key) else {
+            shared.misses.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(policy = %shared.config.name, "no last-known-good value to serve");
+            return Err(failure);
+        };
+        shared.served_stale.fetch_add(1, Ordering::Relaxed);
+        if shared.stale.start() {
+            tracing::warn!(
+                policy = %shared.config.name,
+                age = ?served.age(),
+                "serving last-known-good values"
+            );
+        }
+        Ok(served)
+    }
+}
+
+impl<T, K: Hash + Eq + Clone, C> Inspect for LastKnownGood<T, K, C> {
+    type Snapshot = LastKnownGoodSnapshot;
+
+    fn name(&self) -> &str {
+        self.shared.config.name.as_str()
+    }
+
+    fn snapshot(&self) -> LastKnownGoodSnapshot {
+        let shared = &*self.shared;
+        LastKnownGoodSnapshot {
+            name: shared.config.name.clone(),
+            entries: shared.store.lock().len(),
+            stored: shared.stored.load(Ordering::Relaxed),
+            served_stale: shared.served_stale.load(Ordering::Relaxed),
+            misses: shared.misses.load(Ordering::Relaxed),
+            serving_stale: shared.stale.is_on(),
+        }
+    }
+}
+
+impl<T, K, C, E> Policy<Served<T>, E> for LastKnownGood<T, K, C>
+where
+    T: Clone + Send + Sync + 'static,
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    C: Classifier<T, E>,
+    E: Send,
+{
+    async fn execute<'a, N>(&'a self, ctx: Context<'a>, next: N) -> Result<Served<T>, Error<E>>
+    where
+        N: Next<'a, Served<T>, E>,
+        Served<T>: 'a,
+        E: 'a,
+    {
+        let key: Option<&'a K> = ctx.key::<K>();
+        let result = next.invoke(ctx).await;
+        let result = match result {
+            // Already stale (an inner policy covered it): pass it on.
+            Ok(served) if served.is_stale() => return Ok(served),
+            Ok(served) => Ok(served.into_inner()),
+            Err(error) => Err(error),
+        };
+        let (outcome, result) = classify(&self.shared.classifier, result);
+        match (outcome, result) {
+            (Outcome::Success, Ok(value)) => {
+                self.remember(key, &value);
+                Ok(Served::fresh(value))
+            }
+            (Outcome::Failure, Ok(value)) => {
+                Ok(self.cover(key, value).unwrap_or_else(Served::fresh))
+            }
+            (Outcome::Failure, Err(error)) => self.cover(key, error),
+            (_, result) => result.map(Served::fresh),
+        }
+    }
+}

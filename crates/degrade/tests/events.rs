@@ -1,0 +1,61 @@
+//! Degrading is a state change: logged once when it starts and once when it
+//! ends, not on every call.
+
+mod support;
+
+use steadfast_core::testing::{ScriptedOp, Step, TestError};
+use steadfast_core::{Context, Policy, Priority};
+use steadfast_degrade::{LastKnownGood, LoadShedder, ShedClass, fresh};
+use support::events::Events;
+
+#[tokio::test(start_paused = true)]
+async fn last_known_good_logs_the_stale_episode() {
+    let (events, _guard) = Events::capture();
+    let lkg = LastKnownGood::<u8>::builder()
+        .name("prices")
+        .build()
+        .unwrap();
+    let op = ScriptedOp::new([
+        Step::ok(1u8),
+        Step::err(TestError::new("down")).times(3),
+        Step::ok(2),
+    ]);
+    for _ in 0..5 {
+        lkg.call(fresh(op.clone())).await.unwrap();
+    }
+    assert_eq!(
+        events.state_changes(),
+        [
+            "WARN serving last-known-good values",
+            "INFO fresh values again"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn shedding_a_class_is_logged_when_it_starts_and_ends() {
+    let (events, _guard) = Events::capture();
+    let shedder = LoadShedder::builder()
+        .class(ShedClass::new("free", Priority::LOW).max_in_flight(1))
+        .class(ShedClass::new("critical", Priority::CRITICAL))
+        .build()
+        .unwrap();
+    let hang = ScriptedOp::<u8, TestError>::hanging();
+    let quick = ScriptedOp::<u8, TestError>::always_ok(1);
+    let critical = Context::new().with_priority(Priority::CRITICAL);
+    let free = Context::new().with_priority(Priority::LOW);
+    {
+        let mut held = Box::pin(shedder.call_with(critical, hang.clone()));
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(held.as_mut().poll(&mut cx).is_pending());
+        for _ in 0..3 {
+            assert!(shedder.call_with(free, quick.clone()).await.is_err());
+        }
+    }
+    assert_eq!(shedder.call_with(free, quick.clone()).await, Ok(1));
+    assert_eq!(
+        events.state_changes(),
+        ["WARN shedding class", "INFO class no longer shed"]
+    );
+}
