@@ -4,8 +4,8 @@ mod support;
 
 use steadfast_bulkhead::Bulkhead;
 use steadfast_core::Policy;
+use steadfast_core::testing::Events;
 use steadfast_core::testing::{ScriptedOp, TestError};
-use support::events::Events;
 use support::poll_once;
 
 #[tokio::test]

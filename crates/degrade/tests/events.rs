@@ -3,10 +3,10 @@
 
 mod support;
 
+use steadfast_core::testing::Events;
 use steadfast_core::testing::{ScriptedOp, Step, TestError};
 use steadfast_core::{Context, Policy, Priority};
 use steadfast_degrade::{LastKnownGood, LoadShedder, ShedClass, fresh};
-use support::events::Events;
 
 #[tokio::test(start_paused = true)]
 async fn last_known_good_logs_the_stale_episode() {

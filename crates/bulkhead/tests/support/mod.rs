@@ -2,8 +2,6 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-pub mod events;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};

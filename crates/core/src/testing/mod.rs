@@ -1,5 +1,8 @@
 //! A scripted fake operation for tests (feature `testing`).
 //!
+//! [`Events`] records `tracing` events, for tests of a policy's state-change
+//! events.
+//!
 //! Every steadfast crate tests its policy against [`ScriptedOp`]: a fake
 //! dependency that succeeds, fails, hangs or takes virtual time as scripted,
 //! and counts what happened to it (invocations, calls in flight, the most in
@@ -26,6 +29,8 @@
 //! # }
 //! ```
 
+mod events;
 mod scripted;
 
+pub use events::Events;
 pub use scripted::{ScriptedFuture, ScriptedOp, Step, TestError};

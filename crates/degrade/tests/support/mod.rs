@@ -1,5 +1,3 @@
 //! Helpers shared by the degrade crate's behaviour tests.
 
 #![allow(dead_code, unreachable_pub)]
-
-pub mod events;

@@ -1,36 +1,61 @@
-//! A `tracing` subscriber that records the message of every event.
+//! A `tracing` subscriber that records every event, for asserting on a
+//! policy's state-change events.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
-/// Recorded "LEVEL message" lines.
+/// Recorded `"LEVEL message"` lines, shared by clones.
+///
+/// ```
+/// use steadfast_core::testing::Events;
+///
+/// let (events, _guard) = Events::capture();
+/// tracing::info!(policy = "db", "bulkhead saturated");
+/// tracing::trace!("per call");
+/// assert_eq!(events.state_changes(), ["INFO bulkhead saturated"]);
+/// assert_eq!(events.lines().len(), 2);
+/// ```
 #[derive(Clone, Default)]
 pub struct Events {
     lines: Arc<Mutex<Vec<String>>>,
     next_span: Arc<AtomicU64>,
 }
 
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.lines().iter()).finish()
+    }
+}
+
 impl Events {
-    /// Records events on this thread until the guard is dropped.
+    /// Records the events of this thread until the guard is dropped.
+    ///
+    /// Use a current-thread runtime (`#[tokio::test]`), so every event of
+    /// the test is on the thread that captures.
     pub fn capture() -> (Events, tracing::subscriber::DefaultGuard) {
         let events = Events::default();
         let guard = tracing::subscriber::set_default(events.clone());
         (events, guard)
     }
 
-    /// The lines at INFO or above, in order.
-    pub fn state_changes(&self) -> Vec<String> {
+    /// Every line recorded, in order.
+    pub fn lines(&self) -> Vec<String> {
         self.lines
             .lock()
-            .unwrap()
-            .iter()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The lines at INFO or WARN (state changes, by the steadfast convention), in order.
+    pub fn state_changes(&self) -> Vec<String> {
+        self.lines()
+            .into_iter()
             .filter(|l| l.starts_with("INFO") || l.starts_with("WARN"))
-            .cloned()
             .collect()
     }
 }
@@ -62,7 +87,10 @@ impl Subscriber for Events {
         let mut message = Message(String::new());
         event.record(&mut message);
         let line = format!("{} {}", event.metadata().level(), message.0);
-        self.lines.lock().unwrap().push(line);
+        self.lines
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(line);
     }
 
     fn enter(&self, _: &Id) {}
