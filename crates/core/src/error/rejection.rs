@@ -9,6 +9,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::Name;
+use crate::time::{self, Instant};
 
 /// Whole seconds to tell a person to wait: rounded up, at least 1.
 fn wait_secs(d: Duration) -> u64 {
@@ -96,7 +97,19 @@ impl std::error::Error for TimedOut {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CircuitOpen {
     policy: Name,
-    retry_after: Nanos,
+    next_probe: NextProbe,
+}
+
+/// When an open breaker lets its next probe through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NextProbe {
+    /// Not known (an isolated breaker, half-open trials all taken).
+    Unknown,
+    /// This long after the rejection.
+    After(Nanos),
+    /// At this instant: `retry_after()` is computed when asked, so the
+    /// breaker need not read the clock to refuse a call.
+    At(Instant),
 }
 
 impl CircuitOpen {
@@ -104,7 +117,18 @@ impl CircuitOpen {
     pub fn new(policy: impl Into<Name>, retry_after: Option<Duration>) -> Self {
         CircuitOpen {
             policy: policy.into(),
-            retry_after: Nanos::from_option(retry_after),
+            next_probe: retry_after.map_or(NextProbe::Unknown, |d| NextProbe::After(Nanos::new(d))),
+        }
+    }
+
+    /// The rejection of a breaker whose next probe is at `next_probe`.
+    ///
+    /// [`retry_after`](CircuitOpen::retry_after) then reads the clock when it
+    /// is asked, so refusing a call costs no clock read.
+    pub fn at(policy: impl Into<Name>, next_probe: Instant) -> Self {
+        CircuitOpen {
+            policy: policy.into(),
+            next_probe: NextProbe::At(next_probe),
         }
     }
 
@@ -115,7 +139,11 @@ impl CircuitOpen {
 
     /// Time until the breaker lets a probe through, when it is known.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after.get_option()
+        match self.next_probe {
+            NextProbe::Unknown => None,
+            NextProbe::After(d) => Some(d.get()),
+            NextProbe::At(at) => Some(at.saturating_duration_since(time::now())),
+        }
     }
 
     /// A message for a person.
@@ -150,26 +178,29 @@ impl std::error::Error for CircuitOpen {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimited {
     policy: Name,
-    retry_after: Nanos,
-    lockout: bool,
+    /// Nanoseconds until admission; the top bit marks a lockout (one word,
+    /// so that [`Error`](crate::Error) stays four words).
+    retry_after: u64,
 }
 
+/// The top bit of [`RateLimited`]'s word: set for a lockout.
+const LOCKOUT: u64 = 1 << 63;
+
 impl RateLimited {
-    /// The rejection of a limiter that would admit the call after `retry_after`.
+    /// The rejection of a limiter that would admit the call after `retry_after`
+    /// (saturating at about 292 years).
     pub fn new(policy: impl Into<Name>, retry_after: Duration) -> Self {
         RateLimited {
             policy: policy.into(),
-            retry_after: Nanos::new(retry_after),
-            lockout: false,
+            retry_after: Nanos::new(retry_after).0.min(LOCKOUT - 1),
         }
     }
 
     /// The rejection of a key locked out until `retry_after` from now.
     pub fn lockout(policy: impl Into<Name>, retry_after: Duration) -> Self {
-        RateLimited {
-            lockout: true,
-            ..RateLimited::new(policy, retry_after)
-        }
+        let mut rejection = RateLimited::new(policy, retry_after);
+        rejection.retry_after |= LOCKOUT;
+        rejection
     }
 
     /// The name of the limiter.
@@ -179,18 +210,18 @@ impl RateLimited {
 
     /// Time until the same call would be admitted (for a lockout, until it ends).
     pub fn retry_after(&self) -> Option<Duration> {
-        Some(self.retry_after.get())
+        Some(Duration::from_nanos(self.retry_after & !LOCKOUT))
     }
 
     /// Whether the key is locked out after repeated failures, not merely over its rate.
     pub fn is_lockout(&self) -> bool {
-        self.lockout
+        self.retry_after & LOCKOUT != 0
     }
 
     /// A message for a person: "Too many requests. Try again in 3 s."
     pub fn message(&self) -> String {
-        let secs = wait_secs(self.retry_after.get());
-        if self.lockout {
+        let secs = wait_secs(Duration::from_nanos(self.retry_after & !LOCKOUT));
+        if self.is_lockout() {
             format!("Too many failed attempts. Try again in {secs} s.")
         } else {
             format!("Too many requests. Try again in {secs} s.")
@@ -200,7 +231,7 @@ impl RateLimited {
 
 impl fmt::Display for RateLimited {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = if self.lockout {
+        let what = if self.is_lockout() {
             "locked out"
         } else {
             "rate limited"
@@ -209,7 +240,7 @@ impl fmt::Display for RateLimited {
             f,
             "{}: {what}, retry after {:?}",
             self.policy,
-            self.retry_after.get()
+            Duration::from_nanos(self.retry_after & !LOCKOUT)
         )
     }
 }
@@ -345,6 +376,17 @@ mod tests {
             TimedOut::new("t", Duration::from_nanos(1_500)).limit(),
             Duration::from_nanos(1_500)
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_instant_counts_down_when_asked() {
+        let open = CircuitOpen::at("b", time::now() + Duration::from_secs(30));
+        assert_eq!(open.retry_after(), Some(Duration::from_secs(30)));
+        tokio::time::advance(Duration::from_secs(12)).await;
+        assert_eq!(open.retry_after(), Some(Duration::from_secs(18)));
+        assert_eq!(open.to_string(), "b: circuit open, next probe in 18s");
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert_eq!(open.retry_after(), Some(Duration::ZERO));
     }
 
     #[test]
