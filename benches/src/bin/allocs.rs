@@ -21,6 +21,7 @@ fn main() {
     degrade(&rt);
     retry(&rt);
     ratelimit(&rt);
+    breaker(&rt);
 
     report("baseline/bare", allocs_per_call(&rt, CALLS, op));
 
@@ -228,6 +229,72 @@ fn ratelimit(rt: &tokio::runtime::Runtime) {
 #[allow(clippy::cast_precision_loss)]
 fn bytes_per_key(case: &str, bytes: i64, keys: u64) {
     println!("{case} bytes_per_key={:.1}", bytes as f64 / keys as f64);
+}
+
+/// The breaker cases of `benches/benches/breaker.rs`.
+fn breaker(rt: &tokio::runtime::Runtime) {
+    use steadfast::breaker::{Breaker, BreakerConfig};
+    use steadfast_benches::BenchError;
+    use tower::ServiceExt;
+
+    let like_recloser = Breaker::builder()
+        .failure_rate_over_calls(0.5, 100, 100)
+        .build()
+        .expect("a valid rule");
+    report(
+        "breaker_closed/steadfast",
+        allocs_per_call(rt, CALLS, || like_recloser.call(op)),
+    );
+    let standard = Breaker::from_config(BreakerConfig::standard()).expect("a valid preset");
+    report(
+        "breaker_closed/steadfast-standard",
+        allocs_per_call(rt, CALLS, || standard.call(op)),
+    );
+    let all = Breaker::builder()
+        .consecutive_failures(5)
+        .failure_rate_over_calls(0.5, 100, 20)
+        .failure_rate_over_time(0.5, Duration::from_secs(10), 20)
+        .slow_calls(Duration::from_secs(1), 0.5, 100, 20)
+        .build()
+        .expect("valid");
+    report(
+        "breaker_closed/steadfast-all",
+        allocs_per_call(rt, CALLS, || all.call(op)),
+    );
+    let failsafe = failsafe::Config::new().build();
+    report(
+        "breaker_closed/failsafe",
+        allocs_per_call(rt, CALLS, || {
+            use failsafe::futures::CircuitBreaker as _;
+            failsafe.call(op())
+        }),
+    );
+    let recloser = recloser::AsyncRecloser::from(recloser::Recloser::default());
+    report(
+        "breaker_closed/recloser",
+        allocs_per_call(rt, CALLS, || recloser.call(op())),
+    );
+    let layer = tower_resilience::circuitbreaker::CircuitBreakerLayer::builder()
+        .build()
+        .expect("the default config is valid");
+    let resilience = layer.layer_fn(tower::service_fn(|(): ()| op()));
+    report(
+        "breaker_closed/tower-resilience",
+        allocs_per_call(rt, CALLS, || resilience.clone().oneshot(())),
+    );
+
+    let open = Breaker::builder()
+        .consecutive_failures(1)
+        .open_for(Duration::from_secs(3_600))
+        .build()
+        .expect("valid");
+    rt.block_on(async {
+        let _ = open.call(|| async { Err::<u64, _>(BenchError) }).await;
+    });
+    report(
+        "breaker_open_reject/steadfast",
+        allocs_per_call(rt, CALLS, || open.call(op)),
+    );
 }
 
 /// The degrade cases of `benches/benches/degrade.rs`.

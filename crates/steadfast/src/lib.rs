@@ -31,6 +31,7 @@
 //! | `serde`   | configs deserialize; durations as `"30s"`, `"250ms"` |
 //! | `testing` | [`testing::ScriptedOp`], a scripted fake dependency for tests |
 //! | `ratelimit` | [`ratelimit`]: GCRA, sliding and fixed windows, per-key quotas with bounded memory, tiers, waiting, brute-force lockout |
+//! | `breaker` | [`breaker`]: a circuit breaker with consecutive, count-window, time-window and slow-call trip rules |
 //! | `retry`   | [`retry`]: backoff with jitter, retry budgets, Retry-After, deadlines, hedging |
 //! | `bulkhead` | [`bulkhead`]: bounded and adaptive concurrency, FIFO queue with timeouts, CoDel overload rejection, keyed bulkheads |
 //! | `degrade` | [`degrade`]: fallbacks, last-known-good values marked stale, priority load shedding, client-side throttling, optional features |
@@ -51,6 +52,10 @@ pub use steadfast_core::*;
 #[doc(inline)]
 pub use steadfast_retry as retry;
 
+#[cfg(feature = "breaker")]
+#[cfg_attr(docsrs, doc(cfg(feature = "breaker")))]
+#[doc(inline)]
+pub use steadfast_breaker as breaker;
 
 #[cfg(feature = "bulkhead")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bulkhead")))]

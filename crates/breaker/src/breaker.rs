@@ -1,0 +1,205 @@
+//! The breaker handle.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use steadfast_core::{
+    CircuitOpen, Classifier, ConfigError, Context, DefaultClassifier, Error, Inspect, Next,
+    Operation, Policy,
+};
+
+use crate::builder::BreakerBuilder;
+use crate::config::BreakerConfig;
+use crate::core::Core;
+use crate::events::Reason;
+use crate::future::{BreakerFuture, DirectFuture};
+use crate::permit::{OwnedPermit, Permit};
+use crate::snapshot::BreakerSnapshot;
+use crate::state::State;
+
+/// A circuit breaker guarding one dependency; see the [crate docs](crate).
+///
+/// Clones share one state: make one breaker per dependency and hand clones
+/// to every task that calls it.
+///
+/// ```
+/// use steadfast_breaker::{Breaker, BreakerConfig, State};
+/// use steadfast_core::{Error, Policy};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let db = Breaker::from_config(BreakerConfig::database()).unwrap();
+/// for _ in 0..5 {
+///     let r: Result<(), Error<&str>> = db.call(|| async { Err("connection refused") }).await;
+///     assert_eq!(r, Err(Error::Inner("connection refused")));
+/// }
+/// assert_eq!(db.state(), State::Open);
+/// let refused: Result<(), Error<&str>> = db.call(|| async { Ok(()) }).await;
+/// assert!(matches!(refused, Err(Error::CircuitOpen(_))));
+/// # }
+/// ```
+pub struct Breaker<C = DefaultClassifier> {
+    core: Arc<Core>,
+    classifier: Arc<C>,
+}
+
+impl<C> std::fmt::Debug for Breaker<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Breaker")
+            .field("name", &self.core.name)
+            .field("state", &self.core.word().state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C> Clone for Breaker<C> {
+    fn clone(&self) -> Self {
+        Breaker {
+            core: Arc::clone(&self.core),
+            classifier: Arc::clone(&self.classifier),
+        }
+    }
+}
+
+impl Breaker {
+    /// A breaker with the [`standard`](BreakerConfig::standard) configuration.
+    ///
+    /// # Panics
+    ///
+    /// Never: the standard preset is valid (a unit test checks it).
+    pub fn new() -> Self {
+        Breaker::from_config(BreakerConfig::standard())
+            .expect("the standard preset is a valid configuration")
+    }
+
+    /// A builder starting from no trip rule ([`BreakerConfig::empty`]).
+    pub fn builder() -> BreakerBuilder {
+        BreakerBuilder::new(BreakerConfig::empty())
+    }
+
+    /// A builder starting from `config` (a preset, or a deserialized config).
+    pub fn builder_from(config: BreakerConfig) -> BreakerBuilder {
+        BreakerBuilder::new(config)
+    }
+
+    /// A breaker from a (deserialized) config, validated.
+    pub fn from_config(config: BreakerConfig) -> Result<Self, ConfigError> {
+        BreakerBuilder::new(config).build()
+    }
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Breaker::new()
+    }
+}
+
+impl<C> Breaker<C> {
+    pub(crate) fn from_parts(core: Core, classifier: C) -> Self {
+        Breaker {
+            core: Arc::new(core),
+            classifier: Arc::new(classifier),
+        }
+    }
+
+    /// The state now (an open breaker whose time is up reports half-open).
+    pub fn state(&self) -> State {
+        self.core.apply_due(steadfast_core::time::now());
+        self.core.word().state()
+    }
+
+    /// The effective configuration.
+    pub fn config(&self) -> &BreakerConfig {
+        &self.core.config
+    }
+
+    /// Holds the breaker open, refusing every call, until [`reset`](Breaker::reset).
+    pub fn isolate(&self) {
+        self.core.force(State::Isolated, Reason::Isolated);
+    }
+
+    /// Lets every call through and keeps counting, but never trips, until
+    /// [`reset`](Breaker::reset). The windows start empty.
+    pub fn disable(&self) {
+        self.core.force(State::Disabled, Reason::Disabled);
+    }
+
+    /// Closes the breaker with empty windows and the open duration back at
+    /// its base, whatever state it was in.
+    pub fn reset(&self) {
+        self.core.force(State::Closed, Reason::Reset);
+    }
+
+    /// Asks leave for one call made outside [`Policy::call`]; see [`Permit`].
+    pub fn try_acquire(&self) -> Result<Permit<'_>, CircuitOpen> {
+        self.core
+            .acquire()
+            .map(|ticket| Permit::new(&self.core, ticket))
+    }
+
+    /// The same, with a permit that owns a handle on the breaker.
+    pub fn try_acquire_owned(&self) -> Result<OwnedPermit, CircuitOpen> {
+        self.core
+            .acquire()
+            .map(|ticket| OwnedPermit::new(Arc::clone(&self.core), ticket))
+    }
+}
+
+impl<C> Inspect for Breaker<C> {
+    type Snapshot = BreakerSnapshot;
+
+    fn name(&self) -> &str {
+        self.core.name.as_str()
+    }
+
+    fn snapshot(&self) -> BreakerSnapshot {
+        self.core.snapshot()
+    }
+}
+
+impl<T: Send, E: Send, C: Classifier<T, E>> Policy<T, E> for Breaker<C> {
+    #[inline]
+    fn execute<'a, N>(
+        &'a self,
+        ctx: Context<'a>,
+        next: N,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        N: Next<'a, T, E>,
+        T: 'a,
+        E: 'a,
+    {
+        let ticket = self.core.admit();
+        let inner = (!ticket.is_rejected()).then(|| next.invoke(ctx));
+        BreakerFuture::new(inner, ticket, &self.core, &*self.classifier)
+    }
+
+    // A breaker called on its own runs the operation directly: its future
+    // borrows nothing from `op`, and its `Result<T, E>` is classified in
+    // place and lifted into `Error` once. Same behaviour as the default.
+    #[inline]
+    fn call<'a, Op>(&'a self, op: Op) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, E> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        self.call_with(Context::new(), op)
+    }
+
+    #[inline]
+    fn call_with<'a, Op>(
+        &'a self,
+        ctx: Context<'a>,
+        op: Op,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, E> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        let ticket = self.core.admit();
+        let inner = (!ticket.is_rejected()).then(|| DirectFuture::new(op.invoke(ctx.to_attempt())));
+        BreakerFuture::new(inner, ticket, &self.core, &*self.classifier)
+    }
+}

@@ -1,0 +1,256 @@
+//! The engine behind a [`Breaker`](crate::Breaker): admission, recording,
+//! transitions. Not generic over the classifier, so it is compiled once.
+//!
+//! # Concurrency
+//!
+//! The closed path is lock-free: admission is one load of the state word;
+//! recording a success is a load of the consecutive-failure word and, per
+//! window, two loads (a count window without failures), one
+//! compare-and-swap (a count window with some) or one `fetch_add` (a time
+//! window). Everything else (opening, half-open trials, manual states) takes
+//! one mutex, off the hot path.
+
+mod admit;
+mod record;
+mod transition;
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use steadfast_core::Name;
+use steadfast_core::time::{self, Instant};
+
+use crate::config::BreakerConfig;
+use crate::events::Hook;
+use crate::state::{State, Word};
+use crate::window::Tracker;
+
+/// What a call was told at admission, in one word: `payload:62 | kind:2`.
+///
+/// One word, because it lives in every call's future and is moved with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ticket(u64);
+
+/// A [`Ticket`], unpacked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Nothing to record: not counted (metrics-only mode), or already recorded.
+    None,
+    /// A call of the closed (or disabled) period `period`, counted in the windows.
+    Counted(u64),
+    /// A half-open trial holding slot `slot` as trial `id`.
+    Trial { id: u64, slot: usize },
+    /// Refused; the next probe in this long, when known.
+    Rejected(Option<Duration>),
+}
+
+const PAYLOAD: u64 = u64::MAX >> 2;
+
+impl Ticket {
+    pub(crate) const NONE: Ticket = Ticket(0);
+
+    #[inline]
+    pub(crate) const fn counted(period: u64) -> Ticket {
+        Ticket((period & PAYLOAD) << 2 | 1)
+    }
+
+    pub(crate) fn trial(id: u64, slot: usize) -> Ticket {
+        Ticket(((id << 10 | slot as u64) & PAYLOAD) << 2 | 2)
+    }
+
+    pub(crate) fn rejected(retry_after: Option<Duration>) -> Ticket {
+        let nanos = retry_after.map_or(0, |d| {
+            u64::try_from(d.as_nanos())
+                .unwrap_or(u64::MAX)
+                .min(PAYLOAD - 1)
+                + 1
+        });
+        Ticket(nanos << 2 | 3)
+    }
+
+    #[inline]
+    pub(crate) const fn kind(self) -> Kind {
+        let payload = self.0 >> 2;
+        match self.0 & 0b11 {
+            0 => Kind::None,
+            1 => Kind::Counted(payload),
+            #[allow(clippy::cast_possible_truncation)] // ten bits
+            2 => Kind::Trial {
+                id: payload >> 10,
+                slot: (payload & 0x3FF) as usize,
+            },
+            _ => Kind::Rejected(if payload == 0 {
+                None
+            } else {
+                Some(Duration::from_nanos(payload - 1))
+            }),
+        }
+    }
+
+    /// The period of a counted call; one test of the tag, for the hot path.
+    #[inline]
+    pub(crate) const fn period(self) -> Option<u64> {
+        if self.0 & 0b11 == 1 {
+            Some(self.0 >> 2)
+        } else {
+            None
+        }
+    }
+
+    pub(crate) const fn is_trial(self) -> bool {
+        self.0 & 0b11 == 2
+    }
+
+    pub(crate) const fn is_rejected(self) -> bool {
+        self.0 & 0b11 == 3
+    }
+}
+
+/// What the caller measured of a call, when it read the clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Timing {
+    /// When the call completed.
+    pub(crate) now: Option<Instant>,
+    /// How long it took (from its first `Pending`, for a future).
+    pub(crate) elapsed: Option<Duration>,
+}
+
+/// State behind the mutex: the slow paths.
+#[derive(Debug)]
+struct Locked {
+    /// Opens since the breaker last closed successfully (growth of the open duration).
+    opens_since_close: u32,
+    /// Half-open trial slots: when each running trial started, and its id.
+    trials: Vec<Option<(Instant, u64)>>,
+    next_trial_id: u64,
+    trial_successes: u32,
+    trial_failures: u32,
+    /// splitmix64 state for the jitter.
+    rng: u64,
+}
+
+pub(crate) struct Core {
+    pub(crate) name: Name,
+    pub(crate) config: BreakerConfig,
+    word: AtomicU64,
+    /// `tag:32 | count:32`, the tag being the low bits of the generation.
+    pub(crate) consecutive: AtomicU64,
+    consecutive_limit: Option<u32>,
+    pub(crate) failure: Box<[Tracker]>,
+    pub(crate) slow: Option<(Duration, Tracker)>,
+    /// Whether some window is timed, or a slow-call rule measures durations.
+    pub(crate) wants_clock: bool,
+    timed: bool,
+    origin: Instant,
+    /// Nanoseconds since `origin` when the current open ends.
+    open_until: AtomicU64,
+    rejected: AtomicU64,
+    opened: AtomicU64,
+    needed: u32,
+    locked: Mutex<Locked>,
+    hook: Option<Hook>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("name", &self.name)
+            .field("state", &self.word().state())
+            .field("has_hook", &self.hook.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn seed(config: &BreakerConfig) -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    config
+        .jitter_seed
+        .unwrap_or_else(|| RandomState::new().hash_one(config.name.as_str()))
+}
+
+impl Core {
+    /// Builds the engine from a validated config.
+    pub(crate) fn new(config: BreakerConfig, hook: Option<Hook>) -> Core {
+        let origin = time::now();
+        let word = Word::new(State::Closed, 0);
+        let failure: Box<[Tracker]> = config
+            .failure_rates
+            .iter()
+            .map(|r| Tracker::new(r.rate, &r.window, origin, 0))
+            .collect();
+        let slow = config
+            .slow_call_rate
+            .as_ref()
+            .map(|r| (r.slower_than, Tracker::new(r.rate, &r.window, origin, 0)));
+        let timed = failure.iter().any(Tracker::is_timed)
+            || slow.as_ref().is_some_and(|(_, t)| t.is_timed());
+        Core {
+            name: config.name.clone(),
+            consecutive_limit: config.consecutive_failures,
+            wants_clock: timed || slow.is_some(),
+            timed,
+            failure,
+            slow,
+            origin,
+            word: AtomicU64::new(word.0),
+            consecutive: AtomicU64::new(0),
+            open_until: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            opened: AtomicU64::new(0),
+            needed: config.half_open.needed(),
+            locked: Mutex::new(Locked {
+                opens_since_close: 0,
+                trials: vec![None; config.half_open.trials as usize],
+                next_trial_id: 0,
+                trial_successes: 0,
+                trial_failures: 0,
+                rng: seed(&config),
+            }),
+            hook,
+            config,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn word(&self) -> Word {
+        Word(self.word.load(std::sync::atomic::Ordering::Acquire))
+    }
+
+    fn nanos(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.origin).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    pub(crate) fn rejected(&self) -> u64 {
+        self.rejected.load(Relaxed)
+    }
+
+    pub(crate) fn opened(&self) -> u64 {
+        self.opened.load(Relaxed)
+    }
+}
+
+/// Draws a float in [0, 1) from a splitmix64 state.
+fn unit(state: &mut u64) -> f64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    #[allow(clippy::cast_precision_loss)]
+    let unit = (z >> 11) as f64 / (1u64 << 53) as f64;
+    unit
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unit_is_in_range_and_seeded() {
+        let (mut a, mut b) = (7, 7);
+        for _ in 0..1000 {
+            let x = super::unit(&mut a);
+            assert!((0.0..1.0).contains(&x));
+            assert_eq!(x.to_bits(), super::unit(&mut b).to_bits());
+        }
+    }
+}
