@@ -41,6 +41,8 @@ fn public_types_are_send_and_sync() {
     send_sync::<ScriptedFuture<u8, TestError>>();
     send_sync::<Step<u8, TestError>>();
     send_sync::<TestError>();
+    send_sync::<steadfast_core::testing::Events>();
+    send_sync::<steadfast_core::testing::EventRecord>();
 }
 
 #[test]

@@ -1,15 +1,55 @@
-//! A `tracing` subscriber that records every event, for asserting on a
-//! policy's state-change events.
+//! A `tracing` recorder, for asserting on a policy's state-change events.
+//!
+//! # Why a global forwarder
+//!
+//! `tracing` caches, per callsite, whether any subscriber is interested. With
+//! only thread-local subscribers (`set_default`), a test on another thread
+//! can hit a callsite while no subscriber is set and cache "never", and a
+//! capturing test then misses the event: a flaky test. So the first capture
+//! installs one global subscriber that is interested in everything and
+//! forwards each event to the capture active on the emitting thread, if any.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, Once, PoisonError};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
+use tracing::{Event, Level, Metadata, Subscriber};
 
-/// Recorded `"LEVEL message"` lines, shared by clones.
+type Records = Arc<Mutex<Vec<EventRecord>>>;
+
+thread_local! {
+    /// The capture active on this thread.
+    static CURRENT: RefCell<Option<Records>> = const { RefCell::new(None) };
+}
+
+static INSTALL: Once = Once::new();
+
+/// One recorded event: its level, message and other fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRecord {
+    /// The event's level.
+    pub level: Level,
+    /// The `message` field.
+    pub message: String,
+    /// The other fields, in the order they were written; string values as
+    /// written, others as `Debug`.
+    pub fields: Vec<(String, String)>,
+}
+
+impl EventRecord {
+    /// The value of field `name`, if the event has it.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// The events recorded by one capture, shared by clones.
 ///
 /// ```
 /// use steadfast_core::testing::Events;
@@ -19,11 +59,11 @@ use tracing::{Event, Metadata, Subscriber};
 /// tracing::trace!("per call");
 /// assert_eq!(events.state_changes(), ["INFO bulkhead saturated"]);
 /// assert_eq!(events.lines().len(), 2);
+/// assert_eq!(events.records()[0].field("policy"), Some("db"));
 /// ```
 #[derive(Clone, Default)]
 pub struct Events {
-    lines: Arc<Mutex<Vec<String>>>,
-    next_span: Arc<AtomicU64>,
+    records: Records,
 }
 
 impl fmt::Debug for Events {
@@ -32,45 +72,108 @@ impl fmt::Debug for Events {
     }
 }
 
+/// Ends a capture when dropped (the thread's previous capture, if any, resumes).
+#[must_use = "the capture ends when the guard is dropped"]
+#[derive(Debug)]
+pub struct CaptureGuard {
+    previous: Option<Records>,
+    // A thread-local subscriber, when another global one was installed first.
+    _scoped: Option<tracing::subscriber::DefaultGuard>,
+}
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT.with(|current| *current.borrow_mut() = previous);
+    }
+}
+
 impl Events {
     /// Records the events of this thread until the guard is dropped.
     ///
     /// Use a current-thread runtime (`#[tokio::test]`), so every event of
-    /// the test is on the thread that captures.
-    pub fn capture() -> (Events, tracing::subscriber::DefaultGuard) {
+    /// the test is emitted on the thread that captures.
+    pub fn capture() -> (Events, CaptureGuard) {
+        INSTALL.call_once(|| {
+            // Fails only when the test binary installed its own global subscriber.
+            let _ = tracing::subscriber::set_global_default(Forwarder::default());
+        });
         let events = Events::default();
-        let guard = tracing::subscriber::set_default(events.clone());
-        (events, guard)
+        let previous =
+            CURRENT.with(|current| current.borrow_mut().replace(Arc::clone(&events.records)));
+        // Another global subscriber won: fall back to a thread-local one
+        // (exposed to the race described in the module docs).
+        let ours = tracing::dispatcher::get_default(tracing::Dispatch::is::<Forwarder>);
+        let scoped = (!ours).then(|| tracing::subscriber::set_default(Forwarder::default()));
+        (
+            events,
+            CaptureGuard {
+                previous,
+                _scoped: scoped,
+            },
+        )
     }
 
-    /// Every line recorded, in order.
-    pub fn lines(&self) -> Vec<String> {
-        self.lines
+    /// Every event recorded, in order.
+    pub fn records(&self) -> Vec<EventRecord> {
+        self.records
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
+    /// Every event recorded, as `"LEVEL message"` lines, in order.
+    pub fn lines(&self) -> Vec<String> {
+        self.records().iter().map(line).collect()
+    }
+
     /// The lines at INFO or WARN (state changes, by the steadfast convention), in order.
     pub fn state_changes(&self) -> Vec<String> {
-        self.lines()
-            .into_iter()
-            .filter(|l| l.starts_with("INFO") || l.starts_with("WARN"))
+        self.records()
+            .iter()
+            .filter(|r| matches!(r.level, Level::INFO | Level::WARN))
+            .map(line)
             .collect()
     }
 }
 
-struct Message(String);
+fn line(record: &EventRecord) -> String {
+    format!("{} {}", record.level, record.message)
+}
 
-impl Visit for Message {
+/// The subscriber that forwards every event to the emitting thread's capture.
+#[derive(Default)]
+struct Forwarder {
+    next_span: AtomicU64,
+}
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message = value.to_owned();
+        } else {
+            self.fields
+                .push((field.name().to_owned(), value.to_owned()));
+        }
+    }
+
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if field.name() == "message" {
-            self.0 = format!("{value:?}");
+            self.message = format!("{value:?}");
+        } else {
+            self.fields
+                .push((field.name().to_owned(), format!("{value:?}")));
         }
     }
 }
 
-impl Subscriber for Events {
+impl Subscriber for Forwarder {
     fn enabled(&self, _: &Metadata<'_>) -> bool {
         true
     }
@@ -84,13 +187,19 @@ impl Subscriber for Events {
     fn record_follows_from(&self, _: &Id, _: &Id) {}
 
     fn event(&self, event: &Event<'_>) {
-        let mut message = Message(String::new());
-        event.record(&mut message);
-        let line = format!("{} {}", event.metadata().level(), message.0);
-        self.lines
+        let Some(records) = CURRENT.with(|current| current.borrow().clone()) else {
+            return;
+        };
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        records
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(line);
+            .push(EventRecord {
+                level: *event.metadata().level(),
+                message: fields.message,
+                fields: fields.fields,
+            });
     }
 
     fn enter(&self, _: &Id) {}
