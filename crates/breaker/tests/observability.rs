@@ -8,68 +8,13 @@ use std::sync::{Arc, Mutex};
 use common::*;
 use steadfast_breaker::{Breaker, Reason, State};
 use steadfast_core::Inspect;
+use steadfast_core::testing::Events;
 use tokio::time::advance;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
-
-/// Captures (level, message, breaker, to) of every event.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Captured>>>);
-
-/// (level, message, breaker, to) of one event.
-type Captured = (Level, String, String, String);
-
-#[derive(Default)]
-struct Fields {
-    message: String,
-    breaker: String,
-    to: String,
-}
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "to" {
-            value.clone_into(&mut self.to);
-        }
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        match field.name() {
-            "message" => self.message = format!("{value:?}"),
-            "breaker" => self.breaker = format!("{value:?}"),
-            "to" => self.to = format!("{value:?}"),
-            _ => {}
-        }
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        self.0.lock().unwrap().push((
-            *event.metadata().level(),
-            fields.message,
-            fields.breaker,
-            fields.to,
-        ));
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
+use tracing::Level;
 
 #[test]
 fn transitions_are_tracing_events_naming_the_breaker() {
-    let capture = Capture::default();
-    let _guard = tracing::subscriber::set_default(capture.clone());
+    let (events, _guard) = Events::capture();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -86,11 +31,16 @@ fn transitions_are_tracing_events_naming_the_breaker() {
         advance(secs(5)).await;
         ok(&b).await.unwrap();
     });
-    let events = capture.0.lock().unwrap().clone();
-    let seen: Vec<_> = events
+    let records = events.records();
+    let seen: Vec<_> = records
         .iter()
-        .map(|(level, message, breaker, to)| {
-            (*level, message.as_str(), breaker.as_str(), to.as_str())
+        .map(|r| {
+            (
+                r.level,
+                r.message.as_str(),
+                r.field("breaker").unwrap_or_default(),
+                r.field("to").unwrap_or_default(),
+            )
         })
         .collect();
     assert_eq!(
