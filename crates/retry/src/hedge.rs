@@ -133,7 +133,33 @@ pub(crate) struct Hedging<'p, 'a, C, H, N, M> {
     pub(crate) start: Option<Instant>,
 }
 
-pub(crate) type BoxedCompanion<'a, C, H, F> = Pin<Box<Companion<'a, C, H, F>>>;
+/// What a call holds beyond its first attempt, once it needs it: a hedged
+/// call's [`Companion`], or a sequential call's retry loop. One boxed trait
+/// object for both keeps the call's future small (a pointer pair) and its
+/// drop glue out of every caller's code.
+pub(crate) trait Extra<'a, C, H, F, R> {
+    /// The hedges of a hedged call.
+    fn hedges(self: Pin<&mut Self>) -> Pin<&mut Companion<'a, C, H, F>>;
+
+    /// Polls the retry loop of a sequential call.
+    fn poll_retrying(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<R>;
+}
+
+impl<'a, C, H, F, R> Extra<'a, C, H, F, R> for Companion<'a, C, H, F> {
+    fn hedges(self: Pin<&mut Self>) -> Pin<&mut Companion<'a, C, H, F>> {
+        self
+    }
+
+    fn poll_retrying(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<R> {
+        unreachable!("a hedged call has no retry loop")
+    }
+}
+
+pub(crate) type BoxedExtra<'a, C, H, F, R> = Pin<Box<dyn Extra<'a, C, H, F, R> + Send + 'a>>;
+
+/// Where a hedged call keeps its companion once made.
+pub(crate) type CompanionSlot<'a, C, H, F, T, E> =
+    Option<BoxedExtra<'a, C, H, F, Result<T, Error<E>>>>;
 
 impl<'a, C, H, N, M> Hedging<'_, 'a, C, H, N, M> {
     fn hedge<F>(&self, number: u32) -> Numbered<F>
@@ -150,7 +176,12 @@ impl<'a, C, H, N, M> Hedging<'_, 'a, C, H, N, M> {
         }
     }
 
-    fn companion<F>(&self) -> BoxedCompanion<'a, C, H, F> {
+    fn companion<F, R>(&self) -> BoxedExtra<'a, C, H, F, R>
+    where
+        F: Send + 'a,
+        C: Sync,
+        H: Sync,
+    {
         let delay = match self.config.mode {
             HedgeMode::Delayed { delay } => Some(delay),
             _ => None,
@@ -175,12 +206,12 @@ impl<'a, C, H, N, M> Hedging<'_, 'a, C, H, N, M> {
     pub(crate) fn poll<T, E, F>(
         &self,
         mut first: Pin<&mut Option<F>>,
-        companion: &mut Option<BoxedCompanion<'a, C, H, F>>,
+        companion: &mut CompanionSlot<'a, C, H, F, T, E>,
         entry: Entry<Result<T, Error<E>>>,
         cx: &mut TaskContext<'_>,
     ) -> Poll<Result<T, Error<E>>>
     where
-        F: Future<Output = Result<T, Error<E>>>,
+        F: Future<Output = Result<T, Error<E>>> + Send + 'a,
         N: Clone,
         M: Fn(N, Context<'a>) -> F,
         C: Classifier<T, E>,
@@ -215,7 +246,7 @@ impl<'a, C, H, N, M> Hedging<'_, 'a, C, H, N, M> {
                 }
                 let mut made = self.companion();
                 if self.config.mode == HedgeMode::Parallel {
-                    let c = made.as_mut().project();
+                    let c = made.as_mut().hedges().project();
                     while let Some(number) = c.launcher.claim() {
                         c.hedges.push(self.hedge(number));
                     }
@@ -226,6 +257,7 @@ impl<'a, C, H, N, M> Hedging<'_, 'a, C, H, N, M> {
                 .as_mut()
                 .expect("the companion was made above")
                 .as_mut()
+                .hedges()
                 .project();
             if !c.hedges.is_empty()
                 && let Poll::Ready(Some((number, result))) = c.hedges.poll_next_unpin(cx)
@@ -269,12 +301,14 @@ impl<'a, C, H, N, M> Hedging<'_, 'a, C, H, N, M> {
         number: u32,
         result: Result<T, Error<E>>,
         first_running: bool,
-        companion: &mut Option<BoxedCompanion<'a, C, H, F>>,
+        companion: &mut CompanionSlot<'a, C, H, F, T, E>,
     ) -> Option<Result<T, Error<E>>>
     where
+        F: Send + 'a,
         N: Clone,
         M: Fn(N, Context<'a>) -> F,
         C: Classifier<T, E>,
+        H: Sync,
     {
         let (outcome, result) = classify(&self.shared.classifier, result);
         if outcome != Outcome::Failure {
@@ -292,15 +326,19 @@ impl<'a, C, H, N, M> Hedging<'_, 'a, C, H, N, M> {
         &self,
         result: Result<T, Error<E>>,
         first_running: bool,
-        companion: &mut Option<BoxedCompanion<'a, C, H, F>>,
+        companion: &mut CompanionSlot<'a, C, H, F, T, E>,
     ) -> Option<Result<T, Error<E>>>
     where
+        F: Send + 'a,
         N: Clone,
         M: Fn(N, Context<'a>) -> F,
+        C: Sync,
+        H: Sync,
     {
         let c = companion
             .get_or_insert_with(|| self.companion())
             .as_mut()
+            .hedges()
             .project();
         if !retryable(&result) {
             c.launcher.closed = true;

@@ -273,7 +273,6 @@ where
         } else {
             None
         };
-        let hedged = shared.config.hedging.is_some();
-        RetryFuture::new(shared, ctx, next, |n: N, ctx| n.invoke(ctx), start, hedged)
+        RetryFuture::new(shared, ctx, next, |n: N, ctx| n.invoke(ctx), start)
     }
 }
