@@ -3,7 +3,7 @@
 //! The examples themselves are in this folder (`quickstart.rs`, …); run one
 //! from the repository root with `cargo run --release --example quickstart`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// What the simulated dependency does on one call.
@@ -36,6 +36,7 @@ pub struct FlakyDependency {
     state: AtomicU64,
     fail_percent: u64,
     stall_percent: u64,
+    outage: AtomicBool,
 }
 
 impl FlakyDependency {
@@ -45,11 +46,20 @@ impl FlakyDependency {
             state: AtomicU64::new(seed),
             fail_percent,
             stall_percent,
+            outage: AtomicBool::new(false),
         }
+    }
+
+    /// Starts or ends an outage: while it lasts every call fails fast.
+    pub fn set_outage(&self, down: bool) {
+        self.outage.store(down, Ordering::Relaxed);
     }
 
     /// Decides the next call's behaviour (SplitMix64 over a shared counter).
     pub fn next_behaviour(&self) -> Behaviour {
+        if self.outage.load(Ordering::Relaxed) {
+            return Behaviour::Fail(Duration::from_millis(2));
+        }
         let mut z = self
             .state
             .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
