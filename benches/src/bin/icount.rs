@@ -7,11 +7,30 @@
 //!
 //! `cargo run --release -p steadfast-benches --bin icount -- CASE N`
 
+use std::future::Ready;
 use std::hint::black_box;
 use std::time::Duration;
 
+use steadfast::retry::{HedgeConfig, Retry};
 use steadfast::{Identity, Pipeline, Policy, Timeout};
 use steadfast_benches::{op, runtime};
+use tower::ServiceExt;
+
+/// A tower retry policy that never retries (as in `benches/benches/retry.rs`).
+#[derive(Clone, Copy)]
+struct NeverRetry;
+
+impl<Req: Clone, Res, E> tower::retry::Policy<Req, Res, E> for NeverRetry {
+    type Future = Ready<()>;
+
+    fn retry(&mut self, _req: &mut Req, _result: &mut Result<Res, E>) -> Option<Self::Future> {
+        None
+    }
+
+    fn clone_request(&mut self, req: &Req) -> Option<Req> {
+        Some(req.clone())
+    }
+}
 
 /// The cases, named `GROUP/ID` as in the criterion benches.
 const CASES: &[&str] = &[
@@ -20,6 +39,20 @@ const CASES: &[&str] = &[
     "timeout_ready/tokio",
     "compose_identity_5/steadfast",
     "compose_identity_5/bare",
+    "retry_first_success/steadfast",
+    "retry_first_success/steadfast-no-budget",
+    "retry_first_success/tower",
+    "retry_hedge_first_wins/steadfast",
+    "breaker_closed/steadfast",
+    "breaker_closed/steadfast-consecutive",
+    "breaker_closed/steadfast-standard",
+    "breaker_closed/steadfast-count",
+    "breaker_closed/steadfast-time",
+    "breaker_closed/steadfast-slow",
+    "breaker_closed/steadfast-all",
+    "breaker_closed/recloser",
+    "breaker_open_reject/steadfast",
+    "breaker_open_reject/recloser",
 ];
 
 fn main() {
@@ -30,6 +63,9 @@ fn main() {
         std::process::exit(2);
     };
     let rt = runtime();
+    if breaker::run(&rt, &case, n) {
+        return;
+    }
     let limit = Duration::from_secs(1);
     let timeout = Timeout::new(limit).expect("a 1 s limit is valid");
     let pipeline = Pipeline::new(Identity)
@@ -37,6 +73,16 @@ fn main() {
         .then(Identity)
         .then(Identity)
         .then(Identity);
+    let retry = Retry::default();
+    let retry_no_budget = Retry::builder()
+        .no_budget()
+        .build()
+        .expect("a valid retry config");
+    let tower_retry = tower::retry::Retry::new(NeverRetry, tower::service_fn(|(): ()| op()));
+    let hedged = Retry::builder()
+        .hedging(HedgeConfig::delayed(Duration::from_millis(50)))
+        .build()
+        .expect("a valid hedging config");
     rt.block_on(async {
         match case.as_str() {
             "baseline/bare" | "compose_identity_5/bare" => {
@@ -59,10 +105,132 @@ fn main() {
                     black_box(pipeline.call(op).await).ok();
                 }
             }
+            "retry_first_success/steadfast" => {
+                for _ in 0..n {
+                    black_box(retry.call(op).await).ok();
+                }
+            }
+            "retry_first_success/steadfast-no-budget" => {
+                for _ in 0..n {
+                    black_box(retry_no_budget.call(op).await).ok();
+                }
+            }
+            "retry_first_success/tower" => {
+                for _ in 0..n {
+                    black_box(tower_retry.clone().oneshot(()).await).ok();
+                }
+            }
+            "retry_hedge_first_wins/steadfast" => {
+                for _ in 0..n {
+                    black_box(hedged.call(op).await).ok();
+                }
+            }
             other => {
                 eprintln!("unknown case {other}; cases: {}", CASES.join(" "));
                 std::process::exit(2);
             }
         }
     });
+}
+
+/// The breaker cases, built as in `benches/benches/breaker.rs`.
+mod breaker {
+    use std::hint::black_box;
+    use std::time::Duration;
+
+    use steadfast::Policy;
+    use steadfast::breaker::{Breaker, BreakerBuilder, BreakerConfig, CountWindow, Window};
+    use steadfast_benches::{BenchError, op};
+
+    fn closed(id: &str) -> Option<Breaker> {
+        let b = Breaker::builder;
+        let build = |builder: BreakerBuilder| Some(builder.build().expect("valid"));
+        match id {
+            "steadfast" => build(b().failure_rate_over_calls(0.5, 100, 100)),
+            "steadfast-consecutive" => build(b().consecutive_failures(5)),
+            "steadfast-standard" => {
+                Some(Breaker::from_config(BreakerConfig::standard()).expect("the preset is valid"))
+            }
+            "steadfast-count" => build(b().failure_rate_over_calls(0.5, 100, 20)),
+            "steadfast-time" => build(b().failure_rate_over_time(0.5, Duration::from_secs(10), 20)),
+            "steadfast-slow" => build(b().slow_calls(Duration::from_secs(1), 0.5, 100, 20)),
+            "steadfast-all" => build(
+                b().consecutive_failures(5)
+                    .failure_rate_over_calls(0.5, 100, 20)
+                    .failure_rate_over_time(0.5, Duration::from_secs(10), 20)
+                    .slow_call_rate(
+                        Duration::from_secs(1),
+                        0.5,
+                        Window::Count(CountWindow::new(100, 20)),
+                    ),
+            ),
+            _ => None,
+        }
+    }
+
+    async fn fail() -> Result<u64, BenchError> {
+        Err(BenchError)
+    }
+
+    /// Runs `case` `n` times if it is a breaker case; returns whether it was.
+    pub(super) fn run(rt: &tokio::runtime::Runtime, case: &str, n: u64) -> bool {
+        let Some((group, id)) = case.split_once('/') else {
+            return false;
+        };
+        match (group, id) {
+            ("breaker_closed", "recloser") => {
+                let recloser = recloser::AsyncRecloser::from(recloser::Recloser::default());
+                rt.block_on(async {
+                    for _ in 0..n {
+                        black_box(recloser.call(op()).await).ok();
+                    }
+                });
+            }
+            ("breaker_closed", id) => {
+                let Some(breaker) = closed(id) else {
+                    return false;
+                };
+                rt.block_on(async {
+                    for _ in 0..n {
+                        black_box(breaker.call(op).await).ok();
+                    }
+                });
+            }
+            ("breaker_open_reject", "steadfast") => {
+                let breaker = Breaker::builder()
+                    .consecutive_failures(1)
+                    .open_for(Duration::from_secs(3_600))
+                    .build()
+                    .expect("valid");
+                rt.block_on(async {
+                    for _ in 0..20 {
+                        let _ = breaker.call(fail).await;
+                    }
+                    assert!(breaker.call(op).await.is_err(), "steadfast is open");
+                    for _ in 0..n {
+                        black_box(breaker.call(op).await).ok();
+                    }
+                });
+            }
+            ("breaker_open_reject", "recloser") => {
+                let recloser = recloser::AsyncRecloser::from(
+                    recloser::Recloser::custom()
+                        .closed_len(1)
+                        .open_wait(Duration::from_secs(3_600))
+                        .build(),
+                );
+                rt.block_on(async {
+                    for _ in 0..20 {
+                        let _ = recloser.call(fail()).await;
+                    }
+                    assert!(recloser.call(op()).await.is_err(), "recloser is open");
+                    for _ in 0..n {
+                        black_box(recloser.call(op()).await).ok();
+                    }
+                });
+            }
+            _ => return false,
+        }
+        true
+    }
 }

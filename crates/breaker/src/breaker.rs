@@ -95,11 +95,20 @@ impl Default for Breaker {
 }
 
 impl<C> Breaker<C> {
-    pub(crate) fn from_parts(core: Core, classifier: C) -> Self {
+    pub(crate) fn from_parts(
+        core: impl FnOnce(std::sync::Weak<Core>) -> Core,
+        classifier: C,
+    ) -> Self {
         Breaker {
-            core: Arc::new(core),
+            core: Arc::new_cyclic(|this| core(this.clone())),
             classifier: Arc::new(classifier),
         }
+    }
+
+    /// The engine, for the crate's unit tests.
+    #[cfg(test)]
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
     }
 
     /// The state now (an open breaker whose time is up reports half-open).

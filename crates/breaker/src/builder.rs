@@ -169,8 +169,9 @@ impl<C> BreakerBuilder<C> {
     /// Validates the configuration and builds the breaker.
     pub fn build(self) -> Result<Breaker<C>, ConfigError> {
         self.config.validate()?;
+        let (config, hook) = (self.config, self.hook);
         Ok(Breaker::from_parts(
-            Core::new(self.config, self.hook),
+            |this| Core::new(config, hook, this),
             self.classifier,
         ))
     }

@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 use steadfast_core::time::{self, Instant};
 use steadfast_core::{Classifier, Error, Outcome, classify};
 
-use crate::core::{Core, Kind, Ticket, Timing};
+use crate::core::{Core, Kind, Ticket};
 
 pin_project! {
     /// The future of a call through a [`Breaker`](crate::Breaker).
@@ -172,18 +172,13 @@ where
         };
         this.inner.set(None);
         let (outcome, result) = result.judge(*this.classifier);
-        let timing = match *this.started {
-            Some(started) => {
-                let now = time::now();
-                Timing {
-                    now: Some(now),
-                    elapsed: Some(now.saturating_duration_since(started)),
-                }
-            }
-            None => Timing::default(),
-        };
         let ticket = std::mem::replace(this.ticket, Ticket::NONE);
-        this.core.record(ticket, outcome, timing);
+        // A success that never waited is the hot path: recorded inline,
+        // without a clock or a duration. Anything else is out of line.
+        match *this.started {
+            None if outcome == Outcome::Success => this.core.record_success(ticket),
+            started => this.core.record_finished(ticket, outcome, started),
+        }
         Poll::Ready(result.into_output())
     }
 }

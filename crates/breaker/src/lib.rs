@@ -32,8 +32,11 @@
 //! admit; to record a success, a load for the consecutive rule, two loads for
 //! a count window holding no failure (else one compare-and-swap), one
 //! `fetch_add` for a time window. A call that completes in its first poll
-//! reads no clock. See `docs/breaker.md` for which trip rule to use, the
-//! defaults and why, and what it costs.
+//! reads no clock. A refusal by an open breaker is one atomic load and one
+//! counter increment: inside a tokio runtime the breaker arms a timer when it
+//! opens, so it need not read the clock to know the open time is not up. See
+//! `docs/breaker.md` for which trip rule to use, the defaults and why, and
+//! what it costs.
 //!
 //! # Usage
 //!

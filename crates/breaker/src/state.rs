@@ -35,10 +35,10 @@ impl State {
     pub(crate) const fn from_code(code: u64) -> State {
         match code {
             0 => State::Closed,
-            1 => State::Open,
             2 => State::HalfOpen,
             3 => State::Isolated,
-            _ => State::Disabled,
+            4 => State::Disabled,
+            _ => State::Open, // 1, or `ARMED` (5): open, its timer armed
         }
     }
 
@@ -59,6 +59,10 @@ impl fmt::Display for State {
         f.write_str(self.as_str())
     }
 }
+
+/// The state code of an open breaker whose timer is armed: until the timer
+/// fires, the open period is surely not over, so a refusal needs no clock.
+const ARMED: u64 = 5;
 
 /// The state word: `generation:61 | state:3`.
 ///
@@ -88,6 +92,22 @@ impl Word {
         self.0 >> 3
     }
 
+    /// The same open period, with its timer armed.
+    pub(crate) const fn armed(self) -> Word {
+        Word(self.0 & !0b111 | ARMED)
+    }
+
+    /// Whether the breaker is open with its timer armed.
+    #[inline]
+    pub(crate) const fn is_armed(self) -> bool {
+        self.0 & 0b111 == ARMED
+    }
+
+    /// The same period, with the timer's mark taken off (open, untimed).
+    pub(crate) const fn disarmed(self) -> Word {
+        Word::new(State::Open, self.period())
+    }
+
     /// The next period, in `state`.
     pub(crate) const fn next(self, state: State) -> Word {
         Word::new(state, self.period().wrapping_add(1) & (u64::MAX >> 3))
@@ -110,6 +130,12 @@ mod tests {
             let w = Word::new(state, 41).next(state);
             assert_eq!((w.state(), w.period()), (state, 42));
             assert_eq!(w.is_closed(), state == State::Closed);
+            assert!(!w.is_armed());
         }
+        let open = Word::new(State::Open, 9);
+        let armed = open.armed();
+        assert!(armed.is_armed() && !armed.is_closed());
+        assert_eq!((armed.state(), armed.period()), (State::Open, 9));
+        assert_eq!(armed.disarmed(), open);
     }
 }

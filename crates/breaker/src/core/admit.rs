@@ -17,6 +17,11 @@ impl Core {
         if w.is_closed() {
             return Ticket::counted(w.period());
         }
+        if w.is_armed() {
+            // Open, and its timer has not fired: the open period is surely
+            // not over, so the refusal reads no clock.
+            return self.reject(Some(self.open_until.load(Relaxed)));
+        }
         self.admit_slow(w)
     }
 
@@ -29,10 +34,15 @@ impl Core {
         }
     }
 
-    /// The error for a refused call.
-    #[cold]
-    pub(crate) fn rejection(&self, retry_after: Option<Duration>) -> CircuitOpen {
-        CircuitOpen::new(self.name.clone(), retry_after)
+    /// The error for a refused call whose next probe is at `probe_at`
+    /// (nanoseconds after the origin), when known: `retry_after()` is
+    /// computed from it when asked, so refusing reads no clock.
+    #[inline]
+    pub(crate) fn rejection(&self, probe_at: Option<u64>) -> CircuitOpen {
+        match probe_at {
+            Some(at) => CircuitOpen::at(self.name.clone(), self.instant(at)),
+            None => CircuitOpen::new(self.name.clone(), None),
+        }
     }
 
     #[inline(never)]
@@ -42,9 +52,8 @@ impl Core {
             State::Isolated => self.reject(None),
             State::Open => {
                 let now = time::now();
-                let left = self.open_left(now);
-                if left > Duration::ZERO {
-                    return self.reject(Some(left));
+                if self.open_left(now) > Duration::ZERO {
+                    return self.reject(Some(self.open_until.load(Relaxed)));
                 }
                 self.admit_locked(now)
             }
@@ -53,12 +62,13 @@ impl Core {
     }
 
     /// Counts a refusal; in metrics-only mode the call goes through uncounted.
-    fn reject(&self, retry_after: Option<Duration>) -> Ticket {
+    #[inline]
+    fn reject(&self, probe_at: Option<u64>) -> Ticket {
         self.rejected.fetch_add(1, Relaxed);
         if self.config.metrics_only {
             return Ticket::NONE;
         }
-        Ticket::rejected(retry_after)
+        Ticket::rejected(probe_at)
     }
 
     /// Admission when the breaker is (or may just have become) half-open.
@@ -72,7 +82,7 @@ impl Core {
             match w.state() {
                 State::Closed | State::Disabled => Ok(Ticket::counted(w.period())),
                 State::Isolated => Err(None),
-                State::Open => Err(Some(self.open_left(now))),
+                State::Open => Err(Some(self.open_until.load(Relaxed))),
                 State::HalfOpen => {
                     let running = l.trials.iter().filter(|s| s.is_some()).count();
                     let used =

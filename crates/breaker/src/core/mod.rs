@@ -8,12 +8,16 @@
 //! window, two loads (a count window without failures), one
 //! compare-and-swap (a count window with some) or one `fetch_add` (a time
 //! window). Everything else (opening, half-open trials, manual states) takes
-//! one mutex, off the hot path.
+//! one mutex, off the hot path. A refusal while the open period's timer is
+//! armed is one load of the state word and one `fetch_add` on the refusal
+//! counter (see [`timer`]).
 
 mod admit;
 mod record;
+mod timer;
 mod transition;
 
+use std::sync::Weak;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -41,8 +45,9 @@ pub(crate) enum Kind {
     Counted(u64),
     /// A half-open trial holding slot `slot` as trial `id`.
     Trial { id: u64, slot: usize },
-    /// Refused; the next probe in this long, when known.
-    Rejected(Option<Duration>),
+    /// Refused; the next probe at this many nanoseconds after the
+    /// breaker's origin, when known.
+    Rejected(Option<u64>),
 }
 
 const PAYLOAD: u64 = u64::MAX >> 2;
@@ -59,13 +64,18 @@ impl Ticket {
         Ticket(((id << 10 | slot as u64) & PAYLOAD) << 2 | 2)
     }
 
-    pub(crate) fn rejected(retry_after: Option<Duration>) -> Ticket {
-        let nanos = retry_after.map_or(0, |d| {
-            u64::try_from(d.as_nanos())
-                .unwrap_or(u64::MAX)
-                .min(PAYLOAD - 1)
-                + 1
-        });
+    #[inline]
+    pub(crate) const fn rejected(probe_at: Option<u64>) -> Ticket {
+        let nanos = match probe_at {
+            Some(at) => {
+                if at < PAYLOAD - 1 {
+                    at + 1
+                } else {
+                    PAYLOAD
+                }
+            }
+            None => 0,
+        };
         Ticket(nanos << 2 | 3)
     }
 
@@ -83,7 +93,7 @@ impl Ticket {
             _ => Kind::Rejected(if payload == 0 {
                 None
             } else {
-                Some(Duration::from_nanos(payload - 1))
+                Some(payload - 1)
             }),
         }
     }
@@ -128,6 +138,8 @@ struct Locked {
     trial_failures: u32,
     /// splitmix64 state for the jitter.
     rng: u64,
+    /// The task of the open period's timer, if one is armed.
+    timer: Option<tokio::task::AbortHandle>,
 }
 
 pub(crate) struct Core {
@@ -150,6 +162,16 @@ pub(crate) struct Core {
     needed: u32,
     locked: Mutex<Locked>,
     hook: Option<Hook>,
+    /// This core, for the timer task (which must not keep it alive).
+    this: Weak<Core>,
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        if let Some(timer) = self.locked.get_mut().timer.take() {
+            timer.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for Core {
@@ -171,7 +193,7 @@ fn seed(config: &BreakerConfig) -> u64 {
 
 impl Core {
     /// Builds the engine from a validated config.
-    pub(crate) fn new(config: BreakerConfig, hook: Option<Hook>) -> Core {
+    pub(crate) fn new(config: BreakerConfig, hook: Option<Hook>, this: Weak<Core>) -> Core {
         let origin = time::now();
         let word = Word::new(State::Closed, 0);
         let failure: Box<[Tracker]> = config
@@ -206,8 +228,10 @@ impl Core {
                 trial_successes: 0,
                 trial_failures: 0,
                 rng: seed(&config),
+                timer: None,
             }),
             hook,
+            this,
             config,
         }
     }
@@ -215,6 +239,12 @@ impl Core {
     #[inline]
     pub(crate) fn word(&self) -> Word {
         Word(self.word.load(std::sync::atomic::Ordering::Acquire))
+    }
+
+    /// The instant `nanos` after the origin.
+    #[inline]
+    pub(crate) fn instant(&self, nanos: u64) -> Instant {
+        self.origin + Duration::from_nanos(nanos)
     }
 
     fn nanos(&self, now: Instant) -> u64 {

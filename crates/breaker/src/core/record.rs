@@ -7,7 +7,13 @@ use steadfast_core::time::{self, Instant};
 
 use super::{Core, Kind, Ticket, Timing};
 use crate::events::Reason;
-use crate::state::State;
+use crate::state::{State, Word};
+
+/// The consecutive-failure word of `period` with a count of zero.
+#[inline]
+const fn run_tag(period: u64) -> u64 {
+    (period & 0xFFFF_FFFF) << 32
+}
 
 impl Core {
     /// Records the outcome of an admitted call. Inlined into each call's
@@ -20,6 +26,90 @@ impl Core {
             self.record_counted(period, outcome, timing);
         } else if let Kind::Trial { id, slot } = ticket.kind() {
             self.record_trial(id, slot, outcome, timing);
+        }
+    }
+
+    /// Records a success that completed in its first poll (so took no
+    /// time): the closed path, inlined into each call's future. A healthy
+    /// breaker pays one load of the state word, one of the consecutive-failure
+    /// word, and per window two loads (count) or one `fetch_add` (time).
+    #[allow(clippy::inline_always)] // measured: the closed path must not pay a call
+    #[inline(always)]
+    pub(crate) fn record_success(&self, ticket: Ticket) {
+        let Some(period) = ticket.period() else {
+            return self.record_finished(ticket, Outcome::Success, None);
+        };
+        let w = self.word();
+        if w.period() != period {
+            return; // the period this call was admitted in is over
+        }
+        // Without a consecutive rule the word never counts, so it always
+        // equals the tag and this is one load either way.
+        let run = self.consecutive.load(Acquire);
+        if run != run_tag(period) {
+            self.clear_run(run, period);
+        }
+        // The slow-call window first: it is usually a count window, whose
+        // loads then run ahead of a time window's `fetch_add` (a full
+        // barrier on x86) instead of waiting behind it.
+        let mut clean = true;
+        if let Some((_, tracker)) = &self.slow {
+            clean &= tracker.record_success(period);
+        }
+        for tracker in &*self.failure {
+            clean &= tracker.record_success(period);
+        }
+        if !clean {
+            self.check_rates(w, period);
+        }
+    }
+
+    /// Records an outcome of a call that waited (started at `started`, on
+    /// its first `Pending`) or did not succeed: reads the clock if it waited.
+    #[inline(never)]
+    pub(crate) fn record_finished(
+        &self,
+        ticket: Ticket,
+        outcome: Outcome,
+        started: Option<Instant>,
+    ) {
+        let timing = match started {
+            Some(started) => {
+                let now = time::now();
+                Timing {
+                    now: Some(now),
+                    elapsed: Some(now.saturating_duration_since(started)),
+                }
+            }
+            None => Timing::default(),
+        };
+        self.record(ticket, outcome, timing);
+    }
+
+    /// Clears a run of consecutive failures of `period`, unless the run
+    /// word has moved on to another period.
+    #[cold]
+    #[inline(never)]
+    fn clear_run(&self, current: u64, period: u64) {
+        let tag = run_tag(period);
+        if current & !0xFFFF_FFFF == tag {
+            let _ = self
+                .consecutive
+                .compare_exchange(current, tag, AcqRel, Acquire);
+        }
+    }
+
+    /// A rate rule may fire after a success: checks, and trips if one does.
+    #[cold]
+    #[inline(never)]
+    fn check_rates(&self, w: Word, period: u64) {
+        if !self.any_marked() {
+            return;
+        }
+        if let Some(reason) = self.rate_reason(period, None)
+            && w.state() == State::Closed
+        {
+            self.trip(w, reason);
         }
     }
 

@@ -22,6 +22,10 @@ impl Core {
     ) -> Transition {
         let next = from.next(to);
         let mut open_for = None;
+        let mut timer = None;
+        if let Some(stale) = l.timer.take() {
+            stale.abort(); // its period is over
+        }
         l.trials.iter_mut().for_each(|slot| *slot = None);
         l.trial_successes = 0;
         l.trial_failures = 0;
@@ -43,6 +47,7 @@ impl Core {
                 self.open_until.store(until, Release);
                 self.opened.fetch_add(1, Relaxed);
                 open_for = Some(d);
+                timer = Core::timer_runtime().map(|runtime| (runtime, until));
             }
             State::Closed | State::Disabled => {
                 l.opens_since_close = 0;
@@ -54,8 +59,17 @@ impl Core {
             }
             State::HalfOpen | State::Isolated => {}
         }
-        // Published last: a call that sees the new word sees the state it guards.
-        self.word.store(next.0, Release);
+        // Published last: a call that sees the new word sees the state it
+        // guards. An armed word is published before its timer is spawned,
+        // so the timer's disarming cannot come first.
+        match timer {
+            Some((runtime, until)) => {
+                let armed = next.armed();
+                self.word.store(armed.0, Release);
+                l.timer = Some(self.arm(&runtime, armed, self.instant(until)));
+            }
+            None => self.word.store(next.0, Release),
+        }
         Transition {
             name: self.name.clone(),
             from: from.state(),

@@ -105,6 +105,22 @@ impl CountRing {
         true
     }
 
+    /// Records a success of generation `period`; returns whether the window
+    /// was full and clean (then nothing was written, and no rate can fire).
+    #[inline]
+    pub(crate) fn record_success(&self, period: u64) -> bool {
+        if self.full_and_clean(period) {
+            return true;
+        }
+        self.record_unmarked(period);
+        false
+    }
+
+    #[inline(never)]
+    fn record_unmarked(&self, period: u64) {
+        self.record(period, false);
+    }
+
     /// Whether the window of `period` is full and holds no mark.
     #[inline]
     fn full_and_clean(&self, period: u64) -> bool {

@@ -61,6 +61,16 @@ impl Tracker {
         }
     }
 
+    /// Records a success that did not read the clock; returns whether the
+    /// window surely holds no mark (so no rate can fire).
+    #[inline]
+    pub(crate) fn record_success(&self, period: u64) -> bool {
+        match &self.ring {
+            Ring::Count(ring) => ring.record_success(period),
+            Ring::Time(ring) => ring.record_success(period),
+        }
+    }
+
     /// Cheap pre-check: may the rate be anywhere near tripping?
     #[inline]
     pub(crate) fn maybe_marked(&self) -> bool {

@@ -117,6 +117,38 @@ impl TimeRing {
         }
     }
 
+    /// Records a success of generation `period` that did not read the
+    /// clock, at the latest reading; returns whether no mark may be in the
+    /// window (then no rate can fire).
+    #[inline]
+    pub(crate) fn record_success(&self, period: u64) -> bool {
+        let packed = self.latest.load(Relaxed);
+        let want = tag(period, packed >> 10);
+        #[allow(clippy::cast_possible_truncation)] // below 1000
+        let Some(bucket) = self.buckets.get((packed & 0x3FF) as usize) else {
+            return false; // never: the index is below the bucket count
+        };
+        // Read before the `fetch_add`, a full barrier on x86 that a later
+        // load would wait behind. A mark added meanwhile is checked by its
+        // own recorder (a failure always checks the rates).
+        let clean = !self.dirty.load(Relaxed);
+        if bucket.tag.load(Acquire) != want && !Self::claim(bucket, want) {
+            return clean; // too old to count
+        }
+        let before = bucket.counts.fetch_add(1 << 32, AcqRel);
+        if ((before >> 32) + 1).is_multiple_of(REFRESH_EVERY) {
+            self.refresh();
+        }
+        clean
+    }
+
+    /// Moves the latest reading on (every [`REFRESH_EVERY`] clock-less records).
+    #[cold]
+    #[inline(never)]
+    fn refresh(&self) {
+        self.observe(time::now());
+    }
+
     /// Makes `bucket` hold `want`, zeroed, unless it holds a newer tag;
     /// returns whether it holds `want` now.
     #[cold]
