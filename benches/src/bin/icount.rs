@@ -53,6 +53,10 @@ const CASES: &[&str] = &[
     "breaker_closed/recloser",
     "breaker_open_reject/steadfast",
     "breaker_open_reject/recloser",
+    "ratelimit_direct/steadfast",
+    "ratelimit_direct/governor",
+    "ratelimit_keyed_10k/steadfast",
+    "ratelimit_keyed_10k/governor",
 ];
 
 fn main() {
@@ -62,6 +66,9 @@ fn main() {
         eprintln!("usage: icount CASE N\ncases: {}", CASES.join(" "));
         std::process::exit(2);
     };
+    if ratelimit::run(&case, n) {
+        return;
+    }
     let rt = runtime();
     if breaker::run(&rt, &case, n) {
         return;
@@ -228,6 +235,69 @@ mod breaker {
                         black_box(recloser.call(op()).await).ok();
                     }
                 });
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// The rate limiter cases, built as in `benches/benches/ratelimit.rs`
+/// (outside any runtime, as criterion builds them).
+mod ratelimit {
+    use std::hint::black_box;
+    use std::num::NonZeroU32;
+
+    use governor::{Quota as GovQuota, RateLimiter as GovLimiter};
+    use steadfast::ratelimit::{KeyedRateLimiter, Quota, RateLimiter};
+
+    const KEYS: u64 = 10_000;
+    const RATE: u32 = 100;
+
+    fn steadfast_quota() -> Quota {
+        Quota::per_second(RATE).burst(u32::MAX)
+    }
+
+    fn governor_quota() -> GovQuota {
+        GovQuota::per_second(NonZeroU32::new(RATE).expect("non-zero")).allow_burst(NonZeroU32::MAX)
+    }
+
+    /// Runs `case` `n` times if it is a rate limiter case; returns whether it was.
+    pub(super) fn run(case: &str, n: u64) -> bool {
+        match case {
+            "ratelimit_direct/steadfast" => {
+                let ours = RateLimiter::new(steadfast_quota()).expect("a valid quota");
+                for _ in 0..n {
+                    black_box(ours.check()).ok();
+                }
+            }
+            "ratelimit_direct/governor" => {
+                let theirs = GovLimiter::direct(governor_quota());
+                for _ in 0..n {
+                    black_box(theirs.check()).ok();
+                }
+            }
+            "ratelimit_keyed_10k/steadfast" => {
+                let ours = KeyedRateLimiter::<u64>::new(steadfast_quota()).expect("a valid quota");
+                for key in 0..KEYS {
+                    ours.check(&key).expect("admitted");
+                }
+                let mut key = 0;
+                for _ in 0..n {
+                    key = (key + 1) % KEYS;
+                    black_box(ours.check(black_box(&key))).ok();
+                }
+            }
+            "ratelimit_keyed_10k/governor" => {
+                let theirs = GovLimiter::keyed(governor_quota());
+                for key in 0..KEYS {
+                    theirs.check_key(&key).expect("admitted");
+                }
+                let mut key = 0;
+                for _ in 0..n {
+                    key = (key + 1) % KEYS;
+                    black_box(theirs.check_key(black_box(&key))).ok();
+                }
             }
             _ => return false,
         }

@@ -9,7 +9,8 @@
 //! (`quanta`, as governor does) costs about 13 ns there, and is then most of
 //! a check. So the default clock has three speeds:
 //!
-//! - **cached** (about 1–2 ns): a time-stamp reading that one background
+//! - **cached** (about 1–2 ns): a time-stamp reading, stored in nanoseconds so
+//!   a read is one load and one subtraction, that one background
 //!   thread per process (`steadfast-clock`) refreshes every millisecond. Used
 //!   only by GCRA quotas that refill no faster than one unit per
 //!   [`CACHED_MIN_INTERVAL`] (4 ms: up to 250 units per second per key).
@@ -67,6 +68,12 @@ pub enum TimeSource {
 /// Nanoseconds since a base instant, from the chosen source.
 #[derive(Debug)]
 pub(crate) struct Clock {
+    /// The shared cached reading, when this clock may use it: outside the
+    /// source so the hot path tests one pointer.
+    cached: Option<Arc<Cached>>,
+    /// This clock's base on the cached reading's scale: a cached time is
+    /// `cached.nanos - cached_base`, one load and one subtraction.
+    cached_base: u64,
     base: Instant,
     source: Source,
 }
@@ -74,18 +81,15 @@ pub(crate) struct Clock {
 #[derive(Debug)]
 enum Source {
     Tokio,
-    Fast {
-        clock: quanta::Clock,
-        base_raw: u64,
-        /// The shared cached reading, when this clock may use it.
-        cached: Option<Arc<Cached>>,
-    },
+    Fast { clock: quanta::Clock, base_raw: u64 },
 }
 
-/// The time-stamp counter as last read by the `steadfast-clock` thread.
+/// The time-stamp counter as last read by the `steadfast-clock` thread,
+/// already in nanoseconds since `anchor_raw`.
 #[derive(Debug)]
 struct Cached {
-    raw: AtomicU64,
+    nanos: AtomicU64,
+    anchor_raw: u64,
 }
 
 /// The thread's shared reading while any limiter holds it.
@@ -99,8 +103,10 @@ fn cached(clock: &quanta::Clock) -> Option<Arc<Cached>> {
     if let Some(cached) = slot.upgrade() {
         return Some(cached);
     }
+    let anchor_raw = clock.raw();
     let cached = Arc::new(Cached {
-        raw: AtomicU64::new(clock.raw()),
+        nanos: AtomicU64::new(0),
+        anchor_raw,
     });
     let weak = Arc::downgrade(&cached);
     let thread_clock = clock.clone();
@@ -109,7 +115,8 @@ fn cached(clock: &quanta::Clock) -> Option<Arc<Cached>> {
         .name("steadfast-clock".into())
         .spawn(move || {
             while let Some(cached) = weak.upgrade() {
-                cached.raw.store(thread_clock.raw(), Ordering::Relaxed);
+                let nanos = thread_clock.delta_as_nanos(cached.anchor_raw, thread_clock.raw());
+                cached.nanos.store(nanos, Ordering::Relaxed);
                 drop(cached);
                 std::thread::sleep(CACHED_TICK);
             }
@@ -135,16 +142,20 @@ impl Clock {
             let cached = if may_cache { cached(&clock) } else { None };
             // Read both clocks back to back so the anchor is as tight as possible.
             let base_raw = clock.raw();
+            let base = time::now();
+            let cached_base = cached
+                .as_ref()
+                .map_or(0, |c| clock.delta_as_nanos(c.anchor_raw, base_raw));
             Clock {
-                base: time::now(),
-                source: Source::Fast {
-                    clock,
-                    base_raw,
-                    cached,
-                },
+                cached,
+                cached_base,
+                base,
+                source: Source::Fast { clock, base_raw },
             }
         } else {
             Clock {
+                cached: None,
+                cached_base: 0,
                 base: time::now(),
                 source: Source::Tokio,
             }
@@ -155,9 +166,7 @@ impl Clock {
     #[inline]
     pub(crate) fn now(&self) -> u64 {
         match &self.source {
-            Source::Fast {
-                clock, base_raw, ..
-            } => clock.delta_as_nanos(*base_raw, clock.raw()),
+            Source::Fast { clock, base_raw } => clock.delta_as_nanos(*base_raw, clock.raw()),
             Source::Tokio => nanos(time::now().saturating_duration_since(self.base)),
         }
     }
@@ -169,14 +178,15 @@ impl Clock {
     #[allow(clippy::inline_always)]
     #[inline(always)]
     pub(crate) fn now_for_interval(&self, interval: u64) -> u64 {
-        if let Source::Fast {
-            clock,
-            base_raw,
-            cached: Some(cached),
-        } = &self.source
+        if let Some(cached) = &self.cached
             && interval >= CACHED_MIN_INTERVAL_NANOS
         {
-            return clock.delta_as_nanos(*base_raw, cached.raw.load(Ordering::Relaxed));
+            // Saturating: a clock built between two ticks starts ahead of
+            // the cached reading and reads 0 until the next tick.
+            return cached
+                .nanos
+                .load(Ordering::Relaxed)
+                .saturating_sub(self.cached_base);
         }
         self.now()
     }
@@ -257,10 +267,8 @@ mod tests {
         let fast = clock.now_for_interval(slow - 1);
         assert!(fast >= precise);
         let precise_only = Clock::new(TimeSource::Precise);
-        assert!(matches!(
-            precise_only.source,
-            Source::Fast { cached: None, .. }
-        ));
+        assert!(matches!(precise_only.source, Source::Fast { .. }));
+        assert!(precise_only.cached.is_none());
     }
 
     #[test]

@@ -101,7 +101,9 @@ impl RateLimiter {
     pub fn check_n(&self, cost: u32) -> Result<(), RateLimited> {
         match self.inner.admit(u64::from(cost)) {
             Ok(()) => Ok(()),
-            Err(wait) => Err(self.inner.reject(wait)),
+            // Built out of line, straight into the caller's result: the
+            // admitted path writes only the discriminant.
+            Err(wait) => self.inner.refuse(wait),
         }
     }
 
@@ -170,6 +172,29 @@ impl Inner {
     /// registers and the rejection is built out of line.
     #[inline]
     fn admit(&self, cost: u64) -> Result<(), u64> {
+        let Some(plain) = self.engine.begin_plain(0, cost) else {
+            return self.admit_general(cost);
+        };
+        let word = &self.cell.word;
+        let mut tat = word.load(Ordering::Relaxed);
+        loop {
+            let new = match plain.decide(tat) {
+                Ok(new) => new,
+                Err(over) => return Err(self.engine.plain_wait(cost, over)),
+            };
+            match word.compare_exchange_weak(tat, new, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => {
+                    self.cell.admitted.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Err(actual) => tat = actual,
+            }
+        }
+    }
+
+    /// [`admit`](Self::admit) for windows and warm-up.
+    #[inline(never)]
+    fn admit_general(&self, cost: u64) -> Result<(), u64> {
         let (params, now) = self.engine.begin(0);
         let mut state = self.cell.word.load(Ordering::Relaxed);
         loop {
@@ -192,6 +217,12 @@ impl Inner {
                 Decision::Deny(wait) => return Err(wait),
             }
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refuse(&self, wait: u64) -> Result<(), RateLimited> {
+        Err(self.reject(wait))
     }
 
     #[cold]

@@ -14,6 +14,29 @@ use crate::snapshot::RateLimitState;
 use crate::tiers::Tiers;
 use crate::warmup::Ramp;
 
+/// A plain GCRA decision's inputs (see [`Engine::begin_plain`]): a TAT
+/// becomes `max(tat, now) + add`, admitted when that is at most `limit`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Plain {
+    pub(crate) now: u64,
+    pub(crate) add: u64,
+    pub(crate) limit: u64,
+}
+
+impl Plain {
+    /// The new TAT if admitted, else how many ns too early the call is.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    pub(crate) fn decide(self, tat: u64) -> Result<u64, u64> {
+        let new = tat.max(self.now).saturating_add(self.add);
+        if new <= self.limit {
+            Ok(new)
+        } else {
+            Err(new - self.limit)
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Engine {
     pub(crate) name: Name,
@@ -21,6 +44,10 @@ pub(crate) struct Engine {
     pub(crate) tiers: Tiers,
     pub(crate) clock: Clock,
     ramp: Option<Ramp>,
+    /// GCRA without warm-up: a check needs only the default tier's
+    /// interval and capacity, the time and one compare-and-swap (the one
+    /// flag the hot path tests before taking the general path).
+    plain_gcra: bool,
     pub(crate) mode: Mode,
     pub(crate) waiting: AtomicU64,
     pub(crate) config: RateLimiterConfig,
@@ -37,6 +64,7 @@ impl Engine {
             tiers: Tiers::new(config.algorithm, tiers),
             clock: Clock::new(config.time_source),
             ramp: config.warm_up.as_ref().map(Ramp::new),
+            plain_gcra: config.algorithm == Algorithm::Gcra && config.warm_up.is_none(),
             mode: config.mode,
             waiting: AtomicU64::new(0),
             config,
@@ -56,6 +84,35 @@ impl Engine {
             Algorithm::SlidingWindow | Algorithm::FixedWindow => self.clock.now(),
         };
         (self.scale(params, now), now)
+    }
+
+    /// For a plain GCRA limiter (no warm-up) on the default tier: the
+    /// decision's inputs for a call of `cost` units, `None` otherwise.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    pub(crate) fn begin_plain(&self, tier: usize, cost: u64) -> Option<Plain> {
+        if !self.plain_gcra || tier != 0 {
+            return None;
+        }
+        let (a, cap) = self.tiers.default_gcra();
+        let now = self.clock.now_for_interval(a);
+        Some(Plain {
+            now,
+            add: a.saturating_mul(cost),
+            limit: now.saturating_add(cap),
+        })
+    }
+
+    /// The wait of a plain GCRA call refused with `over` ns too many
+    /// (see [`Engine::begin_plain`]), as `gcra::decide` says.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn plain_wait(&self, cost: u64, over: u64) -> u64 {
+        if cost > self.tiers.default_b() {
+            algorithm::NEVER
+        } else {
+            over
+        }
     }
 
     /// The quota of `tier` at `now`.

@@ -138,7 +138,9 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
     pub fn check_n(&self, key: &K, cost: u32) -> Result<(), RateLimited> {
         match self.inner.admit(key, u64::from(cost), true) {
             Ok(()) => Ok(()),
-            Err(wait) => Err(self.inner.reject(key, wait)),
+            // Built out of line, straight into the caller's result: the
+            // admitted path writes only the discriminant.
+            Err(wait) => self.inner.refuse(key, wait),
         }
     }
 
@@ -265,7 +267,44 @@ impl<K: Key, S: StateStore<K>> Inner<K, S> {
     #[inline]
     fn admit(&self, key: &K, cost: u64, count_rejection: bool) -> Result<(), u64> {
         let engine = &self.engine;
-        let (params, now) = engine.begin(self.tier(key));
+        let tier = self.tier(key);
+        if let Some(plain) = engine.begin_plain(tier, cost) {
+            return self.store.update(
+                key,
+                plain.now,
+                |tat| match plain.decide(tat) {
+                    Ok(new) => Change {
+                        state: Some(new),
+                        tally: Tally::Admitted,
+                        value: Ok(()),
+                    },
+                    Err(over) => Change {
+                        state: None,
+                        tally: if count_rejection {
+                            Tally::Rejected
+                        } else {
+                            Tally::Neither
+                        },
+                        value: Err(engine.plain_wait(cost, over)),
+                    },
+                },
+                self,
+            );
+        }
+        self.admit_general(key, tier, cost, count_rejection)
+    }
+
+    /// [`admit`](Self::admit) for windows, warm-up and tiers other than the default.
+    #[inline(never)]
+    fn admit_general(
+        &self,
+        key: &K,
+        tier: usize,
+        cost: u64,
+        count_rejection: bool,
+    ) -> Result<(), u64> {
+        let engine = &self.engine;
+        let (params, now) = engine.begin(tier);
         let decided = self.store.update(
             key,
             now,
@@ -291,6 +330,12 @@ impl<K: Key, S: StateStore<K>> Inner<K, S> {
             engine.admitted(now);
         }
         decided
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refuse(&self, key: &K, wait: u64) -> Result<(), RateLimited> {
+        Err(self.reject(key, wait))
     }
 
     #[cold]

@@ -25,6 +25,18 @@ use crate::quota::{Algorithm, Quota};
 struct Cell {
     a: AtomicU64,
     b: AtomicU64,
+    /// GCRA's `a * b` (saturating), so the hot path multiplies nothing.
+    cap: AtomicU64,
+}
+
+impl Cell {
+    fn new(p: Params) -> Cell {
+        Cell {
+            a: AtomicU64::new(p.a),
+            b: AtomicU64::new(p.b),
+            cap: AtomicU64::new(p.a.saturating_mul(p.b)),
+        }
+    }
 }
 
 /// The tiers' names and quotas.
@@ -32,28 +44,27 @@ struct Cell {
 pub(crate) struct Tiers {
     algorithm: Algorithm,
     names: Box<[Name]>,
-    cells: Box<[Cell]>,
+    /// The default tier's quota, apart so reading it needs no bounds check.
+    first: Cell,
+    /// The other tiers' quotas: tier `i` is `rest[i - 1]`.
+    rest: Box<[Cell]>,
     quotas: Mutex<Vec<Quota>>,
 }
 
 impl Tiers {
     /// Tiers from validated `(name, quota)` pairs; the first is the default.
     pub(crate) fn new(algorithm: Algorithm, tiers: Vec<(Name, Quota)>) -> Tiers {
-        let cells = tiers
+        let mut cells = tiers
             .iter()
-            .map(|(_, quota)| {
-                let p = Params::new(algorithm, quota);
-                Cell {
-                    a: AtomicU64::new(p.a),
-                    b: AtomicU64::new(p.b),
-                }
-            })
-            .collect();
+            .map(|(_, quota)| Cell::new(Params::new(algorithm, quota)));
+        let first = cells.next().expect("a limiter has a default tier");
+        let rest = cells.collect();
         let (names, quotas): (Vec<Name>, Vec<Quota>) = tiers.into_iter().unzip();
         Tiers {
             algorithm,
             names: names.into(),
-            cells,
+            first,
+            rest,
             quotas: Mutex::new(quotas),
         }
     }
@@ -63,10 +74,42 @@ impl Tiers {
     #[allow(clippy::inline_always)]
     #[inline(always)]
     pub(crate) fn params(&self, tier: usize) -> Params {
-        let cell = self.cells.get(tier).unwrap_or(&self.cells[0]);
+        let cell = self.cell(tier);
         Params {
             a: cell.a.load(Ordering::Relaxed),
             b: cell.b.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The default tier's refill interval and capacity (`a * b`), for the
+    /// GCRA fast path: no bounds check (a direct limiter has one tier).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    pub(crate) fn default_gcra(&self) -> (u64, u64) {
+        let cell = self.default();
+        (
+            cell.a.load(Ordering::Relaxed),
+            cell.cap.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The default tier's burst (GCRA) or limit (windows).
+    pub(crate) fn default_b(&self) -> u64 {
+        self.default().b.load(Ordering::Relaxed)
+    }
+
+    #[inline]
+    fn default(&self) -> &Cell {
+        &self.first
+    }
+
+    /// The cell of `tier` (the default tier's when out of range).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn cell(&self, tier: usize) -> &Cell {
+        match tier.checked_sub(1) {
+            None => &self.first,
+            Some(i) => self.rest.get(i).unwrap_or(&self.first),
         }
     }
 
@@ -106,8 +149,10 @@ impl Tiers {
             )
             .with_value(quota.period()));
         }
-        self.cells[tier].a.store(p.a, Ordering::Relaxed);
-        self.cells[tier].b.store(p.b, Ordering::Relaxed);
+        let cell = self.cell(tier);
+        cell.a.store(p.a, Ordering::Relaxed);
+        cell.b.store(p.b, Ordering::Relaxed);
+        cell.cap.store(p.a.saturating_mul(p.b), Ordering::Relaxed);
         *slot = quota;
         Ok(())
     }
