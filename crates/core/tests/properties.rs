@@ -39,7 +39,7 @@ proptest! {
         prop_assert_eq!(RateLimited::lockout("r", d).retry_after(), Some(limited));
         prop_assert!(RateLimited::lockout("r", d).is_lockout());
         prop_assert!(!RateLimited::new("r", d).is_lockout());
-        prop_assert_eq!(CircuitOpen::new("b", Some(d)).retry_after(), Some(d));
+        prop_assert_eq!(CircuitOpen::new("b", Some(d)).retry_after(), Some(limited));
     }
 
     #[test]
