@@ -15,6 +15,7 @@ fn public_types_are_send_and_sync() {
     send_sync::<ErrorKind>();
     send_sync::<TimedOut>();
     send_sync::<CircuitOpen>();
+    send_sync::<ProbeOrigin>();
     send_sync::<RateLimited>();
     send_sync::<BulkheadFull>();
     send_sync::<BulkheadReason>();

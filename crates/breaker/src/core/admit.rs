@@ -40,7 +40,7 @@ impl Core {
     #[inline]
     pub(crate) fn rejection(&self, probe_at: Option<u64>) -> CircuitOpen {
         match probe_at {
-            Some(at) => CircuitOpen::at(self.name.clone(), self.instant(at)),
+            Some(at) => CircuitOpen::after_origin(self.name.clone(), self.probe_origin, at),
             None => CircuitOpen::new(self.name.clone(), None),
         }
     }

@@ -22,8 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use steadfast_core::Name;
 use steadfast_core::time::{self, Instant};
+use steadfast_core::{Name, ProbeOrigin};
 
 use crate::config::BreakerConfig;
 use crate::events::Hook;
@@ -155,6 +155,8 @@ pub(crate) struct Core {
     pub(crate) wants_clock: bool,
     timed: bool,
     origin: Instant,
+    /// `origin`, converted once for cheap rejections.
+    pub(crate) probe_origin: ProbeOrigin,
     /// Nanoseconds since `origin` when the current open ends.
     open_until: AtomicU64,
     rejected: AtomicU64,
@@ -215,6 +217,7 @@ impl Core {
             failure,
             slow,
             origin,
+            probe_origin: ProbeOrigin::new(origin),
             word: AtomicU64::new(word.0),
             consecutive: AtomicU64::new(0),
             open_until: AtomicU64::new(0),

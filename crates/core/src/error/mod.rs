@@ -10,7 +10,9 @@ mod rejection;
 use std::time::Duration;
 
 pub use config::ConfigError;
-pub use rejection::{BulkheadFull, BulkheadReason, CircuitOpen, RateLimited, Shed, TimedOut};
+pub use rejection::{
+    BulkheadFull, BulkheadReason, CircuitOpen, ProbeOrigin, RateLimited, Shed, TimedOut,
+};
 
 /// The error of a call made through steadfast policies.
 ///

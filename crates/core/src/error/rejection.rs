@@ -123,24 +123,41 @@ fn base() -> Instant {
     *BASE.get_or_init(time::now)
 }
 
+/// `at` as a biased nanosecond offset from [`base`] (below [`AT`]).
+fn biased_offset(at: Instant) -> u64 {
+    let base = base();
+    let clamp = |d: Duration| {
+        u64::try_from(d.as_nanos())
+            .unwrap_or(u64::MAX)
+            .min(BIAS - 1)
+    };
+    if at >= base {
+        BIAS + clamp(at - base)
+    } else {
+        BIAS - clamp(base - at)
+    }
+}
+
+/// A policy's clock origin, converted once, so that a rejection can name its
+/// next probe as nanoseconds after that origin with one addition
+/// ([`CircuitOpen::after_origin`]) instead of an `Instant` subtraction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbeOrigin(u64);
+
+impl ProbeOrigin {
+    /// Converts `origin` (the instant a breaker counts its nanoseconds from).
+    pub fn new(origin: Instant) -> Self {
+        ProbeOrigin(biased_offset(origin))
+    }
+}
+
 impl NextProbe {
     fn after(d: Option<Duration>) -> NextProbe {
         NextProbe(d.map_or(UNKNOWN, |d| Nanos::new(d).0.min(AT - 1)))
     }
 
     fn at(at: Instant) -> NextProbe {
-        let base = base();
-        let clamp = |d: Duration| {
-            u64::try_from(d.as_nanos())
-                .unwrap_or(u64::MAX)
-                .min(BIAS - 1)
-        };
-        let biased = if at >= base {
-            BIAS + clamp(at - base)
-        } else {
-            BIAS - clamp(base - at)
-        };
-        NextProbe(AT | biased)
+        NextProbe(AT | biased_offset(at))
     }
 
     fn retry_after(self) -> Option<Duration> {
@@ -179,6 +196,16 @@ impl CircuitOpen {
         CircuitOpen {
             policy: policy.into(),
             next_probe: NextProbe::at(next_probe),
+        }
+    }
+
+    /// The rejection of a breaker whose next probe is `nanos` after `origin`:
+    /// the cheap form of [`at`](CircuitOpen::at) for a breaker that keeps
+    /// its times as nanoseconds after one origin.
+    pub fn after_origin(policy: impl Into<Name>, origin: ProbeOrigin, nanos: u64) -> Self {
+        CircuitOpen {
+            policy: policy.into(),
+            next_probe: NextProbe(AT | origin.0.saturating_add(nanos).min(AT - 1)),
         }
     }
 
@@ -453,6 +480,14 @@ mod tests {
             Some(Duration::from_secs(3))
         );
         assert_eq!(CircuitOpen::new("b", None).retry_after(), None);
+        let origin = time::now();
+        let from_origin = CircuitOpen::after_origin("b", ProbeOrigin::new(origin), 2_000_000_000);
+        assert_eq!(from_origin.retry_after(), Some(Duration::from_secs(2)));
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert_eq!(
+            from_origin.retry_after(),
+            Some(Duration::from_millis(1_500))
+        );
     }
 
     #[test]
