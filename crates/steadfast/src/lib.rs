@@ -35,6 +35,8 @@
 //! | `retry`   | [`retry`]: backoff with jitter, retry budgets, Retry-After, deadlines, hedging |
 //! | `bulkhead` | [`bulkhead`]: bounded and adaptive concurrency, FIFO queue with timeouts, CoDel overload rejection, keyed bulkheads |
 //! | `degrade` | [`degrade`]: fallbacks, last-known-good values marked stale, priority load shedding, client-side throttling, optional features |
+//! | `cache` | [`cache`]: a resilient cache on moka: single flight, tags, stale-while-revalidate, stale-if-error, soft and hard timeouts, eager refresh |
+//! | `cache-quick` | the cache's `QuickCacheStore`, hits several times cheaper than moka's |
 //!
 //! The policy crates (breaker, retry, rate limit, bulkhead, degrade, cache)
 //! get a feature each as they land; the repository's README has the status.
@@ -71,3 +73,8 @@ pub use steadfast_ratelimit as ratelimit;
 #[cfg_attr(docsrs, doc(cfg(feature = "degrade")))]
 #[doc(inline)]
 pub use steadfast_degrade as degrade;
+
+#[cfg(feature = "cache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
+#[doc(inline)]
+pub use steadfast_cache as cache;

@@ -1,0 +1,387 @@
+//! The cache handle: lookups, the get-or-fetch API, invalidation, snapshot.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use steadfast_core::{Classifier, DefaultClassifier, Error, Inspect, Operation, Policy, time};
+
+use crate::builder::{CacheBuilder, FreshForValue, TagsBy};
+use crate::entry::{Phase, Timeline};
+use crate::flight::Flights;
+use crate::snapshot::{Stats, bump};
+use crate::store::{Key, MokaStore, Store};
+use crate::tags::Tags;
+use crate::{CacheConfig, CacheSnapshot, Cached, Entry, FetchOptions, Freshness, StaleReason};
+
+/// A resilient cache: get-or-fetch with single flight, tags,
+/// stale-while-revalidate, stale-if-error, soft and hard timeouts and eager
+/// refresh, on a bounded store (moka by default). See the
+/// [crate docs](crate) for the whole picture.
+///
+/// `K` is the key, `V` the value (cloned on every hit: use an `Arc` for
+/// anything large), `E` the error a fetch may fail with (cloned for every
+/// caller that shares a failed fetch: wrap an error that is not `Clone` in
+/// an `Arc`), `C` the classifier that decides which results are failures,
+/// `S` the store.
+///
+/// Clones share one cache.
+pub struct Cache<K, V, E, C = DefaultClassifier, S = MokaStore<K, V>> {
+    pub(crate) inner: Arc<Inner<K, V, E, C, S>>,
+}
+
+pub(crate) struct Inner<K, V, E, C, S> {
+    pub(crate) config: CacheConfig,
+    origin: time::Instant,
+    pub(crate) store: S,
+    pub(crate) tags: Tags,
+    pub(crate) flights: Arc<Flights<K, V, E>>,
+    pub(crate) classifier: C,
+    pub(crate) fresh_for_value: Option<FreshForValue<V>>,
+    pub(crate) tags_by: Option<TagsBy<K, V>>,
+    pub(crate) stats: Stats,
+}
+
+/// What a lookup found.
+pub(crate) enum Lookup<V> {
+    /// A servable value.
+    Served(Cached<V>),
+    /// A servable value, and this caller claimed the entry's one refresh.
+    ServedRefresh(Cached<V>, Arc<Entry<V>>),
+    /// Nothing servable; maybe an expired entry that may stand in for a failed fetch.
+    Miss(Option<Arc<Entry<V>>>),
+}
+
+impl<K, V, E, C, S> Clone for Cache<K, V, E, C, S> {
+    fn clone(&self) -> Self {
+        Cache {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<K, V, E> Cache<K, V, E> {
+    /// A builder with the default config, classifier and store.
+    pub fn builder() -> CacheBuilder<K, V, E> {
+        CacheBuilder::new()
+    }
+}
+
+impl<K, V, E, C, S> Inner<K, V, E, C, S>
+where
+    K: Key,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+    C: Classifier<V, E> + 'static,
+    S: Store<K, V>,
+{
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        config: CacheConfig,
+        store: S,
+        classifier: C,
+        fresh_for_value: Option<FreshForValue<V>>,
+        tags_by: Option<TagsBy<K, V>>,
+    ) -> Self {
+        Inner {
+            config,
+            origin: time::now(),
+            store,
+            tags: Tags::new(),
+            flights: Arc::new(Flights::new()),
+            classifier,
+            fresh_for_value,
+            tags_by,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Nanoseconds on tokio's clock since the cache was made.
+    #[inline]
+    pub(crate) fn now(&self) -> u64 {
+        let elapsed = time::now().saturating_duration_since(self.origin);
+        u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Looks `key` up and decides what the caller is served.
+    #[inline]
+    pub(crate) async fn lookup(&self, key: &K) -> Lookup<V> {
+        let Some(entry) = self.store.get(key).await else {
+            bump(&self.stats.misses);
+            return Lookup::Miss(None);
+        };
+        if entry.is_revoked() || !self.tags.is_valid(entry.generation(), entry.tags()) {
+            bump(&self.stats.misses);
+            return Lookup::Miss(None);
+        }
+        let now = self.now();
+        let age = entry.age(now);
+        match entry.phase(now) {
+            Phase::Fresh => {
+                bump(&self.stats.hits);
+                let served = Cached::new(entry.value().clone(), Freshness::Fresh { age });
+                if entry.wants_eager_refresh(now) && entry.claim_refresh(now) {
+                    Lookup::ServedRefresh(served, entry)
+                } else {
+                    Lookup::Served(served)
+                }
+            }
+            Phase::Stale => {
+                bump(&self.stats.stale_hits);
+                let served = stale(&entry, age, StaleReason::Revalidating);
+                if entry.claim_refresh(now) {
+                    Lookup::ServedRefresh(served, entry)
+                } else {
+                    Lookup::Served(served)
+                }
+            }
+            Phase::Throttled => {
+                bump(&self.stats.stale_hits);
+                Lookup::Served(stale(&entry, age, StaleReason::FetchFailed))
+            }
+            Phase::Expired => {
+                bump(&self.stats.misses);
+                Lookup::Miss(Some(entry))
+            }
+            Phase::Gone => {
+                bump(&self.stats.misses);
+                Lookup::Miss(None)
+            }
+        }
+    }
+
+    /// The timeline of an entry for `value`.
+    pub(crate) fn timeline(&self, value: &V, options: &FetchOptions) -> Timeline {
+        let fresh_for = options
+            .fresh_for_override()
+            .or_else(|| self.fresh_for_value.as_ref().and_then(|f| f(value)))
+            .unwrap_or(self.config.fresh_for);
+        Timeline {
+            fresh_for,
+            stale_for: self.config.stale_for,
+            keep_for: self.config.keep_for(fresh_for),
+            eager_after: self
+                .config
+                .eager_refresh
+                .map(|fraction| fresh_for.mul_f64(fraction)),
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> CacheSnapshot {
+        let read = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+        let stats = &self.stats;
+        CacheSnapshot {
+            name: self.config.name.clone(),
+            entries: self.store.entry_count(),
+            tags: self.tags.len(),
+            in_flight: self.flights.len(),
+            hits: read(&stats.hits),
+            stale_hits: read(&stats.stale_hits),
+            misses: read(&stats.misses),
+            stale_fallbacks: read(&stats.stale_fallbacks),
+            fetches: read(&stats.fetches),
+            coalesced: read(&stats.coalesced),
+            refreshes: read(&stats.refreshes),
+            fetch_errors: read(&stats.fetch_errors),
+            bypassed: read(&stats.bypassed),
+        }
+    }
+}
+
+/// A stale value as served.
+pub(crate) fn stale<V: Clone>(entry: &Entry<V>, age: Duration, reason: StaleReason) -> Cached<V> {
+    Cached::new(entry.value().clone(), Freshness::Stale { age, reason })
+}
+
+impl<K, V, E, C, S> Cache<K, V, E, C, S>
+where
+    K: Key,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+    C: Classifier<V, E> + 'static,
+    S: Store<K, V>,
+{
+    /// The value under `key` if one is servable now (fresh, in the stale
+    /// window, or within a fail-safe throttle); never fetches.
+    pub async fn get(&self, key: &K) -> Option<Cached<V>> {
+        match self.inner.lookup(key).await {
+            Lookup::Served(value) => Some(value),
+            Lookup::ServedRefresh(value, entry) => {
+                // No fetch to refresh with: let the next caller that has one do it.
+                entry.release_refresh(0);
+                Some(value)
+            }
+            Lookup::Miss(_) => None,
+        }
+    }
+
+    /// The value under `key`; on a miss, `fetch` runs (once, however many
+    /// callers miss together) and its value is stored.
+    ///
+    /// The fetch runs as its own tokio task, so it completes — and every
+    /// caller waiting for it is served — even if the caller that started it
+    /// is dropped; a stale hit refreshes in the background, and the soft
+    /// timeout leaves a slow fetch running to update the entry. `fetch` is
+    /// called only when this caller starts a fetch or a refresh.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use steadfast_cache::Cache;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let cache = Cache::<u64, String, std::sync::Arc<std::io::Error>>::builder()
+    ///     .fresh_for(Duration::from_secs(60))
+    ///     .build()?;
+    /// let name = cache.get_or_fetch(&42, || async { Ok("Ada".to_string()) }).await?;
+    /// assert!(name.is_fetched());
+    /// let again = cache.get_or_fetch(&42, || async { Ok("never called".to_string()) }).await?;
+    /// assert_eq!(*again, "Ada");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn get_or_fetch<F, Fut>(&self, key: &K, fetch: F) -> Result<Cached<V>, Error<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+    {
+        self.get_or_fetch_with(key, FetchOptions::new(), fetch)
+            .await
+    }
+
+    /// [`get_or_fetch`](Self::get_or_fetch) with tags and a fresh time for
+    /// the entry the fetch stores.
+    pub async fn get_or_fetch_with<F, Fut>(
+        &self,
+        key: &K,
+        options: FetchOptions,
+        fetch: F,
+    ) -> Result<Cached<V>, Error<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+    {
+        self.remember(key, options, move || lift(fetch())).await
+    }
+
+    /// [`get_or_fetch_with`](Self::get_or_fetch_with) where the fetch is
+    /// `operation` run through `pipeline` (a retry, a breaker, a timeout…).
+    ///
+    /// This is how a cache sits in front of a pipeline with every feature on:
+    /// the fetch owns clones of both, so it can run on after the caller is
+    /// gone. A rejection by the pipeline (open circuit, rate limited, …) is
+    /// answered from a stale value when
+    /// [`degrade_on_rejection`](CacheConfig::degrade_on_rejection) is set.
+    pub async fn get_or_fetch_through<P, Op>(
+        &self,
+        key: &K,
+        options: FetchOptions,
+        pipeline: &P,
+        operation: Op,
+    ) -> Result<Cached<V>, Error<E>>
+    where
+        P: Policy<V, E> + Clone + 'static,
+        Op: Operation<V, E> + 'static,
+    {
+        let pipeline = pipeline.clone();
+        self.remember(key, options, move || {
+            // Boxed (on the miss path only) so the caller's future is plainly
+            // `Send`: the pipeline's future type carries a borrow of the
+            // pipeline that the compiler cannot yet see through
+            // (rust-lang/rust#100013).
+            let fetch: BoxFetch<V, E> = Box::pin(async move { pipeline.call(operation).await });
+            fetch
+        })
+        .await
+    }
+
+    /// Stores `value` under `key` as fresh now, in place of any entry or
+    /// fetch in flight for the key.
+    pub async fn insert(&self, key: K, value: V) {
+        self.insert_with(key, value, &FetchOptions::new()).await;
+    }
+
+    /// [`insert`](Self::insert) with tags and a fresh time.
+    pub async fn insert_with(&self, key: K, value: V, options: &FetchOptions) {
+        let inner = &self.inner;
+        inner.flights.poison(&key);
+        let generation = inner.tags.generation();
+        let states = inner.tags.resolve(options.tag_list());
+        let timeline = inner.timeline(&value, options);
+        let entry = Entry::new(value, inner.now(), timeline, generation, states);
+        inner.store.insert(key, Arc::new(entry)).await;
+    }
+
+    /// Drops the entry under `key`; a fetch in flight for it stores nothing.
+    pub async fn invalidate(&self, key: &K) {
+        self.inner.flights.poison(key);
+        self.inner.store.remove(key).await;
+    }
+
+    /// Makes every entry carrying `tag` unservable at once — in O(1),
+    /// however many carry it — and stops any fetch in flight from storing a
+    /// value under that tag that would be served.
+    pub fn invalidate_tag(&self, tag: &str) {
+        self.inner.tags.invalidate(tag);
+        tracing::debug!(
+            cache = self.inner.config.name.as_str(),
+            tag,
+            "cache tag invalidated"
+        );
+    }
+
+    /// Makes every entry unservable and drops them; fetches in flight store
+    /// nothing servable.
+    pub async fn invalidate_all(&self) {
+        self.inner.tags.invalidate_all();
+        self.inner.store.clear().await;
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &S {
+        &self.inner.store
+    }
+
+    /// The configuration the cache was built with.
+    pub fn config(&self) -> &CacheConfig {
+        &self.inner.config
+    }
+}
+
+/// A fetch through a pipeline, erased.
+type BoxFetch<V, E> = Pin<Box<dyn Future<Output = Result<V, Error<E>>> + Send>>;
+
+/// Lifts a fetch's own error into [`Error::Inner`].
+async fn lift<V, E>(fetch: impl Future<Output = Result<V, E>>) -> Result<V, Error<E>> {
+    fetch.await.map_err(Error::Inner)
+}
+
+impl<K, V, E, C, S> Inspect for Cache<K, V, E, C, S>
+where
+    K: Key,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+    C: Classifier<V, E> + 'static,
+    S: Store<K, V>,
+{
+    type Snapshot = CacheSnapshot;
+
+    fn name(&self) -> &str {
+        self.inner.config.name.as_str()
+    }
+
+    fn snapshot(&self) -> CacheSnapshot {
+        self.inner.snapshot()
+    }
+}
+
+impl<K, V, E, C, S> fmt::Debug for Cache<K, V, E, C, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cache")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,326 @@
+//! A cache's configuration: the timeline, fail-safe, timeouts and capacity.
+
+use std::time::Duration;
+
+use steadfast_core::{ConfigError, Name};
+
+const POLICY: &str = "cache";
+
+/// A [`Cache`](crate::Cache)'s configuration.
+///
+/// The timeline of an entry, from the moment it is stored:
+///
+/// ```text
+///  stored        fresh_for       + stale_for          fail_safe_max_age
+///    |---- fresh ----|---- stale (served, refreshed) ----|.. kept for errors ..|
+/// ```
+///
+/// With the `serde` feature it deserializes, durations written as `"30s"`:
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use std::time::Duration;
+/// use steadfast_cache::CacheConfig;
+///
+/// let config: CacheConfig = serde_json::from_str(
+///     r#"{ "name": "profiles", "fresh_for": "30s", "stale_for": "5m", "fail_safe_max_age": "1h" }"#,
+/// ).unwrap();
+/// assert_eq!(config.stale_for, Duration::from_secs(300));
+/// config.validate().unwrap();
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[non_exhaustive]
+pub struct CacheConfig {
+    /// The name shown in events, snapshots and errors. Default `"cache"`.
+    pub name: Name,
+    /// How long a stored value is fresh: served without a fetch. Greater than
+    /// zero. Default 60 s. A call may set its own, and
+    /// [`fresh_for_value`](crate::CacheBuilder::fresh_for_value) may compute it.
+    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    pub fresh_for: Duration,
+    /// How long after `fresh_for` a value is still served at once while one
+    /// refresh runs (stale-while-revalidate). Zero turns it off. Default zero.
+    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    pub stale_for: Duration,
+    /// Stale-if-error: when a fetch fails, a value stored no longer ago than
+    /// this is served instead, marked stale. At least `fresh_for`. `None`
+    /// (the default) turns fail-safe off.
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "steadfast_core::duration_serde::option")
+    )]
+    pub fail_safe_max_age: Option<Duration>,
+    /// After fail-safe served a stale value, how long that value keeps being
+    /// served without trying the fetch again, so a failing dependency is not
+    /// hammered. Greater than zero. Default 30 s.
+    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    pub fail_safe_throttle: Duration,
+    /// Whether a rejection by an inner policy (open circuit, rate limited,
+    /// bulkhead full, timeout) is answered from a stale value no older than
+    /// `fail_safe_max_age` (or the end of the stale window when fail-safe is
+    /// off). Default `false`.
+    pub degrade_on_rejection: bool,
+    /// With a stale value at hand, how long a caller waits for a fetch before
+    /// it is served the stale value instead; the fetch goes on in the
+    /// background and updates the entry. `None` (the default) waits for the
+    /// fetch. Less than `hard_timeout`.
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "steadfast_core::duration_serde::option")
+    )]
+    pub soft_timeout: Option<Duration>,
+    /// The longest any fetch may take; past it the fetch is cancelled and
+    /// fails with [`Error::Timeout`](steadfast_core::Error::Timeout) (which
+    /// fail-safe may then cover). `None` (the default) sets no bound.
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "steadfast_core::duration_serde::option")
+    )]
+    pub hard_timeout: Option<Duration>,
+    /// Eager refresh: a hit after this fraction of the fresh time starts one
+    /// background refresh, so a hot key never expires under traffic. Strictly
+    /// between 0 and 1. `None` (the default) turns it off.
+    pub eager_refresh: Option<f64>,
+    /// The most entries held. At least 1. Default 10,000. Ignored when
+    /// `max_weight` is set.
+    pub max_entries: u64,
+    /// The most total weight held (bytes, say), as measured by the builder's
+    /// [`weigher`](crate::CacheBuilder::weigher), which it requires. At least 1.
+    /// `None` (the default) bounds entries instead.
+    pub max_weight: Option<u64>,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            name: Name::new_static("cache"),
+            fresh_for: Duration::from_secs(60),
+            stale_for: Duration::ZERO,
+            fail_safe_max_age: None,
+            fail_safe_throttle: Duration::from_secs(30),
+            degrade_on_rejection: false,
+            soft_timeout: None,
+            hard_timeout: None,
+            eager_refresh: None,
+            max_entries: 10_000,
+            max_weight: None,
+        }
+    }
+}
+
+impl CacheConfig {
+    /// Checks every field; the first broken rule is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.fresh_for.is_zero() {
+            return Err(
+                ConfigError::new(POLICY, "fresh_for", "must be greater than zero")
+                    .with_value(self.fresh_for),
+            );
+        }
+        if let Some(max_age) = self.fail_safe_max_age
+            && max_age < self.fresh_for
+        {
+            return Err(ConfigError::new(
+                POLICY,
+                "fail_safe_max_age",
+                "must be at least fresh_for (a value is never too old while fresh)",
+            )
+            .with_value(max_age));
+        }
+        if self.fail_safe_throttle.is_zero() {
+            return Err(ConfigError::new(
+                POLICY,
+                "fail_safe_throttle",
+                "must be greater than zero",
+            )
+            .with_value(self.fail_safe_throttle));
+        }
+        if let Some(soft) = self.soft_timeout
+            && soft.is_zero()
+        {
+            return Err(
+                ConfigError::new(POLICY, "soft_timeout", "must be greater than zero")
+                    .with_value(soft),
+            );
+        }
+        if let Some(hard) = self.hard_timeout {
+            if hard.is_zero() {
+                return Err(
+                    ConfigError::new(POLICY, "hard_timeout", "must be greater than zero")
+                        .with_value(hard),
+                );
+            }
+            if let Some(soft) = self.soft_timeout
+                && soft >= hard
+            {
+                return Err(ConfigError::new(
+                    POLICY,
+                    "soft_timeout",
+                    "must be less than hard_timeout",
+                )
+                .with_value(soft));
+            }
+        }
+        if let Some(fraction) = self.eager_refresh
+            && !(fraction > 0.0 && fraction < 1.0)
+        {
+            return Err(ConfigError::new(
+                POLICY,
+                "eager_refresh",
+                "must be strictly between 0 and 1",
+            )
+            .with_value(fraction));
+        }
+        if self.max_entries == 0 {
+            return Err(
+                ConfigError::new(POLICY, "max_entries", "must be at least 1")
+                    .with_value(self.max_entries),
+            );
+        }
+        if self.max_weight == Some(0) {
+            return Err(ConfigError::new(POLICY, "max_weight", "must be at least 1")
+                .with_value(self.max_weight));
+        }
+        Ok(())
+    }
+
+    /// How long an entry is kept for: the stale window's end, or the
+    /// fail-safe age when that is longer.
+    pub(crate) fn keep_for(&self, fresh_for: Duration) -> Duration {
+        let stale_end = fresh_for.saturating_add(self.stale_for);
+        match self.fail_safe_max_age {
+            Some(max_age) => stale_end.max(max_age),
+            None => stale_end,
+        }
+    }
+
+    /// The age up to which a value may stand in for a failed or rejected fetch.
+    pub(crate) fn fallback_age(&self, fresh_for: Duration) -> Duration {
+        match self.fail_safe_max_age {
+            Some(max_age) => max_age,
+            None => fresh_for.saturating_add(self.stale_for),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(config: &CacheConfig) -> &'static str {
+        config.validate().unwrap_err().field()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        CacheConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        let base = CacheConfig::default();
+        let cases = [
+            (
+                CacheConfig {
+                    fresh_for: Duration::ZERO,
+                    ..base.clone()
+                },
+                "fresh_for",
+            ),
+            (
+                CacheConfig {
+                    fail_safe_max_age: Some(Duration::from_secs(1)),
+                    ..base.clone()
+                },
+                "fail_safe_max_age",
+            ),
+            (
+                CacheConfig {
+                    fail_safe_throttle: Duration::ZERO,
+                    ..base.clone()
+                },
+                "fail_safe_throttle",
+            ),
+            (
+                CacheConfig {
+                    soft_timeout: Some(Duration::ZERO),
+                    ..base.clone()
+                },
+                "soft_timeout",
+            ),
+            (
+                CacheConfig {
+                    hard_timeout: Some(Duration::ZERO),
+                    ..base.clone()
+                },
+                "hard_timeout",
+            ),
+            (
+                CacheConfig {
+                    soft_timeout: Some(Duration::from_secs(2)),
+                    hard_timeout: Some(Duration::from_secs(2)),
+                    ..base.clone()
+                },
+                "soft_timeout",
+            ),
+            (
+                CacheConfig {
+                    eager_refresh: Some(1.0),
+                    ..base.clone()
+                },
+                "eager_refresh",
+            ),
+            (
+                CacheConfig {
+                    eager_refresh: Some(f64::NAN),
+                    ..base.clone()
+                },
+                "eager_refresh",
+            ),
+            (
+                CacheConfig {
+                    max_entries: 0,
+                    ..base.clone()
+                },
+                "max_entries",
+            ),
+            (
+                CacheConfig {
+                    max_weight: Some(0),
+                    ..base.clone()
+                },
+                "max_weight",
+            ),
+        ];
+        for (config, field) in cases {
+            assert_eq!(field_of(&config), field, "{config:?}");
+        }
+    }
+
+    #[test]
+    fn keep_for_covers_the_stale_window_and_fail_safe() {
+        let config = CacheConfig {
+            stale_for: Duration::from_secs(30),
+            ..CacheConfig::default()
+        };
+        assert_eq!(
+            config.keep_for(Duration::from_secs(60)),
+            Duration::from_secs(90)
+        );
+        let config = CacheConfig {
+            fail_safe_max_age: Some(Duration::from_secs(3600)),
+            ..config
+        };
+        assert_eq!(
+            config.keep_for(Duration::from_secs(60)),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            config.fallback_age(Duration::from_secs(60)),
+            Duration::from_secs(3600)
+        );
+    }
+}

@@ -1,0 +1,353 @@
+//! Running fetches: leading a flight, storing its value, serving a stale
+//! value in place of a failed, rejected or slow one.
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use steadfast_core::{Classifier, Error, Outcome, TimedOut, classify, time};
+
+use crate::cache::{Cache, Inner, Lookup, stale};
+use crate::flight::{Flight, Landing, Leader, Role};
+use crate::snapshot::bump;
+use crate::store::{Key, Store};
+use crate::{Cached, Entry, FetchOptions, Freshness, StaleReason};
+
+/// Which of two futures finished first.
+pub(crate) enum Either<A, B> {
+    Left(A),
+    Right(B),
+}
+
+/// Polls both futures; the first ready wins and the other is dropped.
+pub(crate) async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+    let mut a = pin!(a);
+    let mut b = pin!(b);
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = a.as_mut().poll(cx) {
+            return Poll::Ready(Either::Left(out));
+        }
+        if let Poll::Ready(out) = b.as_mut().poll(cx) {
+            return Poll::Ready(Either::Right(out));
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+impl<K, V, E, C, S> Inner<K, V, E, C, S>
+where
+    K: Key,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+    C: Classifier<V, E> + 'static,
+    S: Store<K, V>,
+{
+    /// Runs the fetch for a flight this caller leads, stores a good value,
+    /// and lands the flight.
+    pub(crate) async fn lead<Fut>(
+        &self,
+        leader: &Leader<K, V, E>,
+        options: &FetchOptions,
+        fetch: Fut,
+    ) -> Landing<V, E>
+    where
+        Fut: Future<Output = Result<V, Error<E>>>,
+    {
+        bump(&self.stats.fetches);
+        let (result, timed_out) = match self.config.hard_timeout {
+            Some(limit) => match race(fetch, time::sleep(limit)).await {
+                Either::Left(result) => (result, false),
+                Either::Right(()) => (
+                    Err(TimedOut::new(self.config.name.clone(), limit).into()),
+                    true,
+                ),
+            },
+            None => (fetch.await, false),
+        };
+        let rejected = !timed_out && result.as_ref().is_err_and(Error::is_rejection);
+        let (outcome, result) = classify(&self.classifier, result);
+        match (&result, outcome) {
+            (Ok(value), Outcome::Success) => self.store_fetched(leader, options, value).await,
+            (_, Outcome::Failure) => bump(&self.stats.fetch_errors),
+            _ => {}
+        }
+        let landing = Landing::Done {
+            result,
+            outcome,
+            rejected,
+        };
+        leader.land(landing.clone());
+        landing
+    }
+
+    /// Stores a fetched value, unless an invalidation since the fetch
+    /// started makes it unservable.
+    async fn store_fetched(&self, leader: &Leader<K, V, E>, options: &FetchOptions, value: &V) {
+        let flight = leader.flight();
+        let mut tags = options.tag_list().to_vec();
+        if let Some(tags_by) = &self.tags_by {
+            tags.extend(tags_by(leader.key(), value));
+        }
+        let states = self.tags.resolve(&tags);
+        if !self.tags.is_valid(flight.generation(), &states) {
+            return;
+        }
+        let timeline = self.timeline(value, options);
+        let entry = Arc::new(Entry::new(
+            value.clone(),
+            self.now(),
+            timeline,
+            flight.generation(),
+            states,
+        ));
+        if flight.begin_store(&entry) {
+            self.store.insert(leader.key().clone(), entry).await;
+        }
+    }
+
+    /// Waits for a flight; with a stale value at hand and a soft timeout,
+    /// at most that long (`None` then).
+    pub(crate) async fn wait(
+        &self,
+        flight: &Flight<V, E>,
+        candidate: Option<&Arc<Entry<V>>>,
+    ) -> Option<Landing<V, E>> {
+        match self.soft_timeout_for(candidate) {
+            Some(soft) => match race(flight.wait(), time::sleep(soft)).await {
+                Either::Left(landing) => Some(landing),
+                Either::Right(()) => None,
+            },
+            None => Some(flight.wait().await),
+        }
+    }
+
+    /// The soft timeout, when a stale value could be served after it.
+    pub(crate) fn soft_timeout_for(&self, candidate: Option<&Arc<Entry<V>>>) -> Option<Duration> {
+        let soft = self.config.soft_timeout?;
+        let entry = candidate?;
+        entry
+            .usable_as_fallback(self.now(), self.config.fallback_age(self.config.fresh_for))
+            .then_some(soft)
+    }
+
+    /// The stale value served when the soft timeout passes first.
+    pub(crate) fn soft_timeout_fallback(&self, candidate: &Entry<V>) -> Cached<V> {
+        bump(&self.stats.stale_fallbacks);
+        tracing::debug!(
+            cache = self.config.name.as_str(),
+            "fetch outlasted the soft timeout; serving a stale value"
+        );
+        stale(
+            candidate,
+            candidate.age(self.now()),
+            StaleReason::SoftTimeout,
+        )
+    }
+
+    /// What a caller is served from a landed flight; `None` when the flight
+    /// was abandoned and the caller should look again.
+    pub(crate) fn resolve(
+        &self,
+        landing: Landing<V, E>,
+        candidate: Option<&Arc<Entry<V>>>,
+    ) -> Option<Result<Cached<V>, Error<E>>> {
+        let Landing::Done {
+            result,
+            outcome,
+            rejected,
+        } = landing
+        else {
+            return None;
+        };
+        if (rejected || outcome == Outcome::Failure)
+            && let Some(entry) = candidate
+            && let Some(served) = self.fall_back(entry, rejected, &result)
+        {
+            return Some(Ok(served));
+        }
+        Some(result.map(|value| Cached::new(value, Freshness::Fetched)))
+    }
+
+    /// Serves `entry` stale in place of a failed or rejected fetch, if the
+    /// config allows it and the value is young enough.
+    fn fall_back(
+        &self,
+        entry: &Entry<V>,
+        rejected: bool,
+        result: &Result<V, Error<E>>,
+    ) -> Option<Cached<V>> {
+        let now = self.now();
+        let name = self.config.name.as_str();
+        if rejected {
+            if !self.config.degrade_on_rejection
+                || !entry.usable_as_fallback(now, self.config.fallback_age(self.config.fresh_for))
+            {
+                return None;
+            }
+            bump(&self.stats.stale_fallbacks);
+            if let Err(rejection) = result {
+                tracing::debug!(cache = name, kind = ?rejection.kind(), "serving a stale value in place of a rejected fetch");
+            }
+            return Some(stale(entry, entry.age(now), StaleReason::Rejected));
+        }
+        let max_age = self.config.fail_safe_max_age?;
+        if !entry.usable_as_fallback(now, max_age) {
+            return None;
+        }
+        bump(&self.stats.stale_fallbacks);
+        let throttle = self.config.fail_safe_throttle;
+        let until = now.saturating_add(u64::try_from(throttle.as_nanos()).unwrap_or(u64::MAX));
+        if entry.throttle(now, until) {
+            tracing::warn!(
+                cache = name,
+                age = ?entry.age(now),
+                throttle = ?throttle,
+                "fetch failed; serving a stale value (fail-safe)"
+            );
+        }
+        Some(stale(entry, entry.age(now), StaleReason::FetchFailed))
+    }
+
+    /// After a refresh of `entry` landed: give its claim back so a later
+    /// refresh may run (after the fail-safe throttle when it failed).
+    pub(crate) fn after_refresh(&self, entry: &Entry<V>, landing: &Landing<V, E>) {
+        let now = self.now();
+        match landing {
+            Landing::Done {
+                outcome: Outcome::Failure,
+                ..
+            }
+            | Landing::Done { rejected: true, .. } => {
+                if self.config.fail_safe_max_age.is_some() {
+                    let throttle = self.config.fail_safe_throttle;
+                    let until =
+                        now.saturating_add(u64::try_from(throttle.as_nanos()).unwrap_or(u64::MAX));
+                    if entry.throttle(now, until) {
+                        tracing::warn!(
+                            cache = self.config.name.as_str(),
+                            age = ?entry.age(now),
+                            throttle = ?throttle,
+                            "refresh failed; serving the stale value (fail-safe)"
+                        );
+                    }
+                    entry.release_refresh(until);
+                } else {
+                    entry.release_refresh(0);
+                }
+            }
+            // A stored value replaces the entry; if none was stored (an
+            // invalidation, an ignored result) the next hit may try again.
+            _ => entry.release_refresh(0),
+        }
+    }
+}
+
+impl<K, V, E, C, S> Cache<K, V, E, C, S>
+where
+    K: Key,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+    C: Classifier<V, E> + 'static,
+    S: Store<K, V>,
+{
+    /// Get-or-fetch with an owned fetch: the engine of the direct API.
+    pub(crate) async fn remember<F, Fut>(
+        &self,
+        key: &K,
+        options: FetchOptions,
+        fetch: F,
+    ) -> Result<Cached<V>, Error<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, Error<E>>> + Send + 'static,
+    {
+        let inner = &self.inner;
+        let mut fetch = Some(fetch);
+        loop {
+            let candidate = match inner.lookup(key).await {
+                Lookup::Served(value) => return Ok(value),
+                Lookup::ServedRefresh(value, entry) => {
+                    match fetch.take() {
+                        Some(fetch) => self.refresh_in_background(key, entry, options, fetch()),
+                        None => entry.release_refresh(0),
+                    }
+                    return Ok(value);
+                }
+                Lookup::Miss(candidate) => candidate,
+            };
+            let flight = match inner.flights.join_or_lead(key, || inner.tags.generation()) {
+                Role::Lead(leader) => {
+                    let Some(fetch) = fetch.take() else {
+                        // Only reachable when this caller's own fetch task was
+                        // cancelled (its runtime shut down) and it looked again.
+                        drop(leader);
+                        return Err(cancelled(inner));
+                    };
+                    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                        // No runtime to run a task on: fetch in this call.
+                        let landing = inner.lead(&leader, &options, fetch()).await;
+                        if let Some(served) = inner.resolve(landing, candidate.as_ref()) {
+                            return served;
+                        }
+                        continue;
+                    };
+                    let flight = Arc::clone(leader.flight());
+                    let task = Arc::clone(inner);
+                    let options = options.clone();
+                    let fetch = fetch();
+                    drop(runtime.spawn(async move {
+                        task.lead(&leader, &options, fetch).await;
+                    }));
+                    flight
+                }
+                Role::Follow(flight) => {
+                    bump(&inner.stats.coalesced);
+                    flight
+                }
+            };
+            let Some(landing) = inner.wait(&flight, candidate.as_ref()).await else {
+                let entry = candidate.expect("a soft timeout is only armed with a stale value");
+                return Ok(inner.soft_timeout_fallback(&entry));
+            };
+            if let Some(served) = inner.resolve(landing, candidate.as_ref()) {
+                return served;
+            }
+        }
+    }
+
+    /// Starts the one refresh of `entry` that this caller claimed.
+    fn refresh_in_background<Fut>(
+        &self,
+        key: &K,
+        entry: Arc<Entry<V>>,
+        options: FetchOptions,
+        fetch: Fut,
+    ) where
+        Fut: Future<Output = Result<V, Error<E>>> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        let Role::Lead(leader) = inner.flights.join_or_lead(key, || inner.tags.generation()) else {
+            // A fetch for the key is already in flight: it replaces the entry.
+            entry.release_refresh(0);
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime to run a background task on: leave it to a later hit.
+            entry.release_refresh(0);
+            return;
+        };
+        bump(&inner.stats.refreshes);
+        drop(runtime.spawn(async move {
+            let landing = inner.lead(&leader, &options, fetch).await;
+            inner.after_refresh(&entry, &landing);
+        }));
+    }
+}
+
+/// The error for a fetch whose task was cancelled before it finished.
+fn cancelled<K, V, E, C, S>(inner: &Inner<K, V, E, C, S>) -> Error<E> {
+    Error::Shed(steadfast_core::Shed::new(inner.config.name.clone(), None))
+}

@@ -1,0 +1,62 @@
+//! Per-call options for what a fetch stores.
+
+use std::time::Duration;
+
+use crate::Tag;
+
+/// How the value a call fetches is stored: its tags and its own fresh time.
+///
+/// Only the options of the caller that runs the fetch apply; callers that
+/// join it share its entry.
+///
+/// ```
+/// use std::time::Duration;
+/// use steadfast_cache::FetchOptions;
+///
+/// let options = FetchOptions::new()
+///     .tag("user:42")
+///     .tag("dashboard")
+///     .fresh_for(Duration::from_secs(10));
+/// assert_eq!(options.tag_list().len(), 2);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FetchOptions {
+    tags: Vec<Tag>,
+    fresh_for: Option<Duration>,
+}
+
+impl FetchOptions {
+    /// No tags, the cache's own fresh time.
+    pub fn new() -> Self {
+        FetchOptions::default()
+    }
+
+    /// Adds a tag to the stored entry.
+    pub fn tag(mut self, tag: impl Into<Tag>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+
+    /// Adds several tags to the stored entry.
+    pub fn tags<T: Into<Tag>>(mut self, tags: impl IntoIterator<Item = T>) -> Self {
+        self.tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets the entry's fresh time, in place of the cache's (and of any
+    /// [`fresh_for_value`](crate::CacheBuilder::fresh_for_value)).
+    pub fn fresh_for(mut self, fresh_for: Duration) -> Self {
+        self.fresh_for = Some(fresh_for);
+        self
+    }
+
+    /// The tags set so far.
+    pub fn tag_list(&self) -> &[Tag] {
+        &self.tags
+    }
+
+    /// The fresh time set, if any.
+    pub fn fresh_for_override(&self) -> Option<Duration> {
+        self.fresh_for
+    }
+}

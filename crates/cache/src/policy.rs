@@ -1,0 +1,174 @@
+//! The cache as a policy: keyed per call, the rest of the pipeline as its fetch.
+//!
+//! Here the fetch is the rest of the pipeline, which borrows the caller's
+//! stack: it cannot become a task of its own, so whoever runs it must stay.
+//! The flight's leader is the caller that missed first; if it goes away,
+//! a follower takes over with its own pipeline. A stale hit is refreshed by
+//! the caller that claims it, in the foreground, bounded by the soft timeout
+//! (others are served stale at once). Eager refresh and fetches that outlive
+//! their caller need [`Cache::get_or_fetch_through`], whose fetch owns its
+//! pipeline.
+
+use std::sync::Arc;
+
+use steadfast_core::{Classifier, Context, Error, Next, Policy, time};
+
+use crate::cache::{Cache, Lookup};
+use crate::fetch::{Either, race};
+use crate::flight::Role;
+use crate::snapshot::bump;
+use crate::store::{Key, Store};
+use crate::{Cached, Entry, FetchOptions, StaleReason};
+
+impl<K, V, E, C, S> Policy<V, E> for Cache<K, V, E, C, S>
+where
+    K: Key,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+    C: Classifier<V, E> + 'static,
+    S: Store<K, V>,
+{
+    /// Serves the call from the cache under the call's key (a
+    /// [`Context::with_key`] of type `K`); a call without one passes
+    /// straight through, counted as `bypassed`.
+    async fn execute<'a, N>(&'a self, ctx: Context<'a>, next: N) -> Result<V, Error<E>>
+    where
+        N: Next<'a, V, E>,
+        V: 'a,
+        E: 'a,
+    {
+        if let Some(key) = ctx.key::<K>() {
+            self.execute_cached(key, ctx, next)
+                .await
+                .map(Cached::into_value)
+        } else {
+            bump(&self.inner.stats.bypassed);
+            next.invoke(ctx).await
+        }
+    }
+}
+
+/// Gives a claimed refresh back if the caller refreshing goes away.
+struct Claim<'a, V>(Option<&'a Entry<V>>);
+
+impl<V> Drop for Claim<'_, V> {
+    fn drop(&mut self) {
+        if let Some(entry) = self.0 {
+            entry.release_refresh(0);
+        }
+    }
+}
+
+impl<K, V, E, C, S> Cache<K, V, E, C, S>
+where
+    K: Key,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+    C: Classifier<V, E> + 'static,
+    S: Store<K, V>,
+{
+    /// The policy's work, with how fresh the answer is.
+    async fn execute_cached<'a, N>(
+        &'a self,
+        key: &'a K,
+        ctx: Context<'a>,
+        next: N,
+    ) -> Result<Cached<V>, Error<E>>
+    where
+        N: Next<'a, V, E>,
+    {
+        let inner = &self.inner;
+        let options = FetchOptions::new();
+        loop {
+            let candidate = match inner.lookup(key).await {
+                Lookup::Served(value) => return Ok(value),
+                Lookup::ServedRefresh(value, entry) => {
+                    if !value.is_stale() {
+                        // Eager refresh needs a fetch that outlives this call.
+                        entry.release_refresh(0);
+                        return Ok(value);
+                    }
+                    return Ok(self.refresh_inline(key, ctx, next, value, &entry).await);
+                }
+                Lookup::Miss(candidate) => candidate,
+            };
+            match inner.flights.join_or_lead(key, || inner.tags.generation()) {
+                Role::Lead(leader) => {
+                    let run = inner.lead(&leader, &options, next.clone().invoke(ctx));
+                    let landing = match inner.soft_timeout_for(candidate.as_ref()) {
+                        Some(soft) => match race(run, time::sleep(soft)).await {
+                            Either::Left(landing) => landing,
+                            Either::Right(()) => {
+                                let entry = candidate.expect("armed only with a stale value");
+                                return Ok(inner.soft_timeout_fallback(&entry));
+                            }
+                        },
+                        None => run.await,
+                    };
+                    if let Some(served) = inner.resolve(landing, candidate.as_ref()) {
+                        return served;
+                    }
+                }
+                Role::Follow(flight) => {
+                    bump(&inner.stats.coalesced);
+                    let Some(landing) = inner.wait(&flight, candidate.as_ref()).await else {
+                        let entry = candidate.expect("armed only with a stale value");
+                        return Ok(inner.soft_timeout_fallback(&entry));
+                    };
+                    if let Some(served) = inner.resolve(landing, candidate.as_ref()) {
+                        return served;
+                    }
+                    // The leader went away: look again, and maybe lead.
+                }
+            }
+        }
+    }
+
+    /// Refreshes a stale entry this caller claimed, through the pipeline,
+    /// waiting at most the soft timeout; the stale value answers whatever
+    /// goes wrong.
+    async fn refresh_inline<'a, N>(
+        &'a self,
+        key: &'a K,
+        ctx: Context<'a>,
+        next: N,
+        served: Cached<V>,
+        entry: &Arc<Entry<V>>,
+    ) -> Cached<V>
+    where
+        N: Next<'a, V, E>,
+    {
+        let inner = &self.inner;
+        let Role::Lead(leader) = inner.flights.join_or_lead(key, || inner.tags.generation()) else {
+            entry.release_refresh(0);
+            return served;
+        };
+        bump(&inner.stats.refreshes);
+        let mut claim = Claim(Some(entry));
+        let options = FetchOptions::new();
+        let run = inner.lead(&leader, &options, next.invoke(ctx));
+        let landing = match inner.config.soft_timeout {
+            Some(soft) => match race(run, time::sleep(soft)).await {
+                Either::Left(landing) => landing,
+                Either::Right(()) => {
+                    bump(&inner.stats.stale_fallbacks);
+                    let age = entry.age(inner.now());
+                    return Cached::new(
+                        served.into_value(),
+                        crate::Freshness::Stale {
+                            age,
+                            reason: StaleReason::SoftTimeout,
+                        },
+                    );
+                }
+            },
+            None => run.await,
+        };
+        claim.0 = None;
+        inner.after_refresh(entry, &landing);
+        match inner.resolve(landing, Some(entry)) {
+            Some(Ok(value)) => value,
+            _ => served,
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Counters and the snapshot a service reads for metrics and health.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use steadfast_core::Name;
+
+/// Counters bumped on the paths they describe (relaxed: they are statistics).
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) hits: AtomicU64,
+    pub(crate) stale_hits: AtomicU64,
+    pub(crate) stale_fallbacks: AtomicU64,
+    pub(crate) misses: AtomicU64,
+    pub(crate) fetches: AtomicU64,
+    pub(crate) coalesced: AtomicU64,
+    pub(crate) refreshes: AtomicU64,
+    pub(crate) fetch_errors: AtomicU64,
+    pub(crate) bypassed: AtomicU64,
+}
+
+#[inline]
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A [`Cache`](crate::Cache)'s counters and contents at one moment.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct CacheSnapshot {
+    /// The cache's name.
+    pub name: Name,
+    /// Entries held by the store (after its pending maintenance).
+    pub entries: u64,
+    /// Tags carried by at least one entry (or not yet pruned).
+    pub tags: usize,
+    /// Fetches in progress.
+    pub in_flight: usize,
+    /// Calls served a fresh value.
+    pub hits: u64,
+    /// Calls served a stale value found at lookup: in the stale window
+    /// (revalidating) or within a fail-safe throttle.
+    pub stale_hits: u64,
+    /// Calls that found no servable value and went to a fetch.
+    pub misses: u64,
+    /// Misses answered with a stale value in place of a fetch that failed,
+    /// was rejected or outlasted the soft timeout.
+    pub stale_fallbacks: u64,
+    /// Fetches run (each one shared by every caller that joined it).
+    pub fetches: u64,
+    /// Callers that joined a fetch another caller started.
+    pub coalesced: u64,
+    /// Background refreshes started (stale-while-revalidate and eager).
+    pub refreshes: u64,
+    /// Fetches that failed (an error, a failure inside `Ok`, a timeout, a rejection).
+    pub fetch_errors: u64,
+    /// Calls through the cache as a policy that carried no key of its type,
+    /// passed straight through.
+    pub bypassed: u64,
+}
+
+impl CacheSnapshot {
+    /// Every call served a stale value, for whatever reason.
+    pub fn stale_served(&self) -> u64 {
+        self.stale_hits + self.stale_fallbacks
+    }
+
+    /// Lookups served from the cache (fresh or stale) over all lookups; zero before any.
+    pub fn hit_ratio(&self) -> f64 {
+        let served = self.hits + self.stale_hits;
+        let total = served + self.misses;
+        if total == 0 {
+            0.0
+        } else {
+            #[allow(clippy::cast_precision_loss)] // a ratio of counters
+            let ratio = served as f64 / total as f64;
+            ratio
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Single flight: concurrent misses share one fetch, and no caller depends on
+//! the caller that started it still being there.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{SECOND, TestCache, builder, fetch, settle};
+use steadfast_core::testing::{ScriptedOp, Step, TestError};
+use steadfast_core::{Context, Inspect, Policy};
+use tokio::time::advance;
+
+#[tokio::test(start_paused = true)]
+async fn a_hundred_concurrent_misses_run_one_fetch() {
+    let cache = builder().build().unwrap();
+    let op = ScriptedOp::new([Step::<u32, TestError>::ok(42).after(SECOND)]);
+    let callers: Vec<_> = (0..100)
+        .map(|_| {
+            let (cache, op) = (cache.clone(), op.clone());
+            tokio::spawn(async move { fetch(&cache, 1, &op).await })
+        })
+        .collect();
+    for caller in callers {
+        let value = caller.await.unwrap().unwrap();
+        assert_eq!((*value, value.is_fetched()), (42, true));
+    }
+    assert_eq!(op.invocations(), 1);
+    let snapshot = cache.snapshot();
+    assert_eq!(
+        (snapshot.fetches, snapshot.coalesced, snapshot.misses),
+        (1, 99, 100)
+    );
+    assert_eq!(snapshot.in_flight, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_caller_dropped_mid_fetch_leaves_the_others_served() {
+    let cache = builder().build().unwrap();
+    let op = ScriptedOp::new([Step::<u32, TestError>::ok(42).after(SECOND)]);
+    let first = {
+        let (cache, op) = (cache.clone(), op.clone());
+        tokio::spawn(async move { fetch(&cache, 1, &op).await })
+    };
+    settle().await;
+    let others: Vec<_> = (0..10)
+        .map(|_| {
+            let (cache, op) = (cache.clone(), op.clone());
+            tokio::spawn(async move { fetch(&cache, 1, &op).await })
+        })
+        .collect();
+    settle().await;
+    first.abort();
+    assert!(first.await.unwrap_err().is_cancelled());
+
+    advance(SECOND).await;
+    for caller in others {
+        assert_eq!(*caller.await.unwrap().unwrap(), 42);
+    }
+    assert_eq!(
+        (op.invocations(), op.completed(), op.cancelled()),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        *cache.get(&1).await.unwrap(),
+        42,
+        "the fetch stored its value"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lone_caller_dropped_mid_fetch_still_stores_the_value() {
+    let cache = builder().build().unwrap();
+    let op = ScriptedOp::new([Step::<u32, TestError>::ok(5).after(SECOND)]);
+    let caller = {
+        let (cache, op) = (cache.clone(), op.clone());
+        tokio::spawn(async move { fetch(&cache, 1, &op).await })
+    };
+    settle().await;
+    caller.abort();
+    advance(SECOND).await;
+    settle().await;
+    assert_eq!(*cache.get(&1).await.unwrap(), 5);
+    assert_eq!(op.invocations(), 1);
+}
+
+async fn through_policy(cache: &TestCache, key: u32, op: &ScriptedOp<u32, TestError>) -> u32 {
+    cache
+        .call_with(Context::new().with_key(&key), op.clone())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn as_a_policy_a_follower_takes_over_from_a_dropped_leader() {
+    let cache = builder().build().unwrap();
+    let op = ScriptedOp::new([
+        Step::<u32, TestError>::ok(1).after(SECOND * 10),
+        Step::ok(2).after(SECOND),
+    ]);
+    let leader = {
+        let (cache, op) = (cache.clone(), op.clone());
+        tokio::spawn(async move { through_policy(&cache, 1, &op).await })
+    };
+    settle().await;
+    let followers: Vec<_> = (0..5)
+        .map(|_| {
+            let (cache, op) = (cache.clone(), op.clone());
+            tokio::spawn(async move { through_policy(&cache, 1, &op).await })
+        })
+        .collect();
+    settle().await;
+    leader.abort();
+    let _ = leader.await;
+    settle().await;
+
+    advance(SECOND).await;
+    for follower in followers {
+        assert_eq!(follower.await.unwrap(), 2);
+    }
+    // The leader's fetch was cancelled with it; one follower fetched for all.
+    assert_eq!((op.invocations(), op.cancelled()), (2, 1));
+    assert_eq!(cache.snapshot().in_flight, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn as_a_policy_concurrent_misses_run_one_fetch() {
+    let cache = builder().build().unwrap();
+    let op = ScriptedOp::new([Step::<u32, TestError>::ok(7).after(SECOND)]);
+    let callers: Vec<_> = (0..100)
+        .map(|_| {
+            let (cache, op) = (cache.clone(), op.clone());
+            tokio::spawn(async move { through_policy(&cache, 3, &op).await })
+        })
+        .collect();
+    for caller in callers {
+        assert_eq!(caller.await.unwrap(), 7);
+    }
+    assert_eq!(op.invocations(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_fetch_is_shared_not_repeated() {
+    let cache = builder().build().unwrap();
+    let op = ScriptedOp::new([
+        Step::<u32, TestError>::err(TestError::new("down")).after(SECOND),
+        Step::ok(1),
+    ]);
+    let callers: Vec<_> = (0..10)
+        .map(|_| {
+            let (cache, op) = (cache.clone(), op.clone());
+            tokio::spawn(async move { fetch(&cache, 1, &op).await })
+        })
+        .collect();
+    for caller in callers {
+        let error = caller.await.unwrap().unwrap_err();
+        assert_eq!(error.into_inner(), Some(TestError::new("down")));
+    }
+    assert_eq!(op.invocations(), 1);
+    assert_eq!(cache.snapshot().fetch_errors, 1);
+    // Nothing was stored: the next call fetches.
+    assert_eq!(*fetch(&cache, 1, &op).await.unwrap(), 1);
+}
+
+#[test]
+fn without_a_runtime_the_caller_fetches() {
+    // Outside a tokio runtime the fetch cannot be a task: the caller runs it.
+    let cache = builder().build().unwrap();
+    let op = ScriptedOp::<u32, TestError>::always_ok(1);
+    let value = futures::executor::block_on(fetch(&cache, 1, &op)).unwrap();
+    assert!(value.is_fetched());
+    let again = futures::executor::block_on(fetch(&cache, 1, &op)).unwrap();
+    assert!(!again.is_fetched());
+    assert_eq!(Arc::strong_count(&Arc::new(())), 1);
+}
