@@ -172,3 +172,41 @@ fn without_a_runtime_the_caller_fetches() {
     assert!(!again.is_fetched());
     assert_eq!(Arc::strong_count(&Arc::new(())), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_call_at_any_await_point_leaves_no_flight_or_claim() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context as TaskContext, Poll, Waker};
+
+    let cache = builder()
+        .fresh_for(SECOND)
+        .stale_for(SECOND * 100)
+        .soft_timeout(SECOND / 10)
+        .build()
+        .unwrap();
+    cache.insert(1, 0).await;
+    advance(SECOND).await;
+    for polls in 0..4 {
+        // A stale key (a claimed refresh) and a missing key (a flight), through the policy.
+        for key in [1u32, 2] {
+            let op = ScriptedOp::new([Step::<u32, TestError>::ok(9).after(SECOND)]);
+            {
+                let mut call = pin!(through_policy(&cache, key, &op));
+                let mut cx = TaskContext::from_waker(Waker::noop());
+                for _ in 0..polls {
+                    assert!(matches!(call.as_mut().poll(&mut cx), Poll::Pending));
+                }
+            }
+            assert_eq!(
+                cache.snapshot().in_flight,
+                0,
+                "key {key} after {polls} polls"
+            );
+        }
+    }
+    // The claim came back: the stale key refreshes at the next call.
+    let op = ScriptedOp::new([Step::<u32, TestError>::ok(5)]);
+    assert_eq!(through_policy(&cache, 1, &op).await, 5);
+    assert_eq!(op.invocations(), 1);
+}
