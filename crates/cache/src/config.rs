@@ -60,13 +60,17 @@ pub struct CacheConfig {
     pub fail_safe_throttle: Duration,
     /// Whether a rejection by an inner policy (open circuit, rate limited,
     /// bulkhead full, timeout) is answered from a stale value no older than
-    /// `fail_safe_max_age` (or the end of the stale window when fail-safe is
-    /// off). Default `false`.
+    /// `fail_safe_max_age`, which it requires. Default `false`.
     pub degrade_on_rejection: bool,
     /// With a stale value at hand, how long a caller waits for a fetch before
     /// it is served the stale value instead; the fetch goes on in the
     /// background and updates the entry. `None` (the default) waits for the
     /// fetch. Less than `hard_timeout`.
+    ///
+    /// A stale hit in the stale window is served at once anyway; past the
+    /// window, a value is at hand only within `fail_safe_max_age`. In a
+    /// pipeline the fetch cannot outlive its caller: there the soft timeout
+    /// bounds the caller running the fetch, and the fetch ends with it.
     #[cfg_attr(
         feature = "serde",
         serde(with = "steadfast_core::duration_serde::option")
@@ -129,6 +133,13 @@ impl CacheConfig {
                 "must be at least fresh_for (a value is never too old while fresh)",
             )
             .with_value(max_age));
+        }
+        if self.degrade_on_rejection && self.fail_safe_max_age.is_none() {
+            return Err(ConfigError::new(
+                POLICY,
+                "degrade_on_rejection",
+                "needs fail_safe_max_age: the oldest value that may answer a rejection",
+            ));
         }
         if self.fail_safe_throttle.is_zero() {
             return Err(ConfigError::new(
@@ -236,6 +247,13 @@ mod tests {
                     ..base.clone()
                 },
                 "fail_safe_max_age",
+            ),
+            (
+                CacheConfig {
+                    degrade_on_rejection: true,
+                    ..base.clone()
+                },
+                "degrade_on_rejection",
             ),
             (
                 CacheConfig {

@@ -52,7 +52,8 @@
 //!   [`Context`](steadfast_core::Context) key: the rest of the pipeline is
 //!   the fetch. It borrows the caller, so the caller that leads a fetch
 //!   runs it; if it goes away, a waiting caller takes over. See
-//!   [`Cache`]'s `Policy` impl for what that changes.
+//!   docs/cache.md for what that changes. Wrap the operation in [`fetched`]
+//!   and the pipeline answers [`Cached<V>`], freshness included.
 //!
 //! # Stores
 //!
@@ -61,6 +62,7 @@
 //! read. Both sit behind the [`Store`] seam, whose methods return futures
 //! so that a shared second-level store can sit behind it too.
 
+mod adapt;
 mod builder;
 mod cache;
 mod cached;
@@ -74,6 +76,7 @@ mod snapshot;
 mod store;
 mod tags;
 
+pub use adapt::{Fetched, FetchedFuture, fetched};
 pub use builder::CacheBuilder;
 pub use cache::Cache;
 pub use cached::{Cached, Freshness, StaleReason};

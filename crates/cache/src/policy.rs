@@ -9,7 +9,12 @@
 //! their caller need [`Cache::get_or_fetch_through`], whose fetch owns its
 //! pipeline.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, ready};
+
+use pin_project_lite::pin_project;
 
 use steadfast_core::{Classifier, Context, Error, Next, Policy, time};
 
@@ -38,13 +43,64 @@ where
         E: 'a,
     {
         if let Some(key) = ctx.key::<K>() {
-            self.execute_cached(key, ctx, next)
+            self.execute_cached(key, || next.clone().invoke(ctx))
                 .await
                 .map(Cached::into_value)
         } else {
             bump(&self.inner.stats.bypassed);
             next.invoke(ctx).await
         }
+    }
+}
+
+/// The cache as a policy answering [`Cached<V>`]: the same, and the caller
+/// learns how fresh each answer is. The operation's values are marked with
+/// [`fetched`](crate::fetched).
+impl<K, V, E, C, S> Policy<Cached<V>, E> for Cache<K, V, E, C, S>
+where
+    K: Key,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+    C: Classifier<V, E> + 'static,
+    S: Store<K, V>,
+{
+    async fn execute<'a, N>(&'a self, ctx: Context<'a>, next: N) -> Result<Cached<V>, Error<E>>
+    where
+        N: Next<'a, Cached<V>, E>,
+        Cached<V>: 'a,
+        E: 'a,
+    {
+        if let Some(key) = ctx.key::<K>() {
+            self.execute_cached(key, || UnwrapFuture {
+                future: next.clone().invoke(ctx),
+            })
+            .await
+        } else {
+            bump(&self.inner.stats.bypassed);
+            next.invoke(ctx).await
+        }
+    }
+}
+
+pin_project! {
+    /// Maps the answer of the rest of the pipeline from `Cached<V>` to `V`.
+    /// (A named future, not an `async` block: the block's state would hide
+    /// the inner future's lifetime from the `Send` check, rust-lang/rust#100013.)
+    struct UnwrapFuture<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F, V, E> Future for UnwrapFuture<F>
+where
+    F: Future<Output = Result<Cached<V>, Error<E>>>,
+{
+    type Output = Result<V, Error<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let result = ready!(self.project().future.poll(cx));
+        Poll::Ready(result.map(Cached::into_value))
     }
 }
 
@@ -68,14 +124,10 @@ where
     S: Store<K, V>,
 {
     /// The policy's work, with how fresh the answer is.
-    async fn execute_cached<'a, N>(
-        &'a self,
-        key: &'a K,
-        ctx: Context<'a>,
-        next: N,
-    ) -> Result<Cached<V>, Error<E>>
+    async fn execute_cached<F, Fut>(&self, key: &K, fetch: F) -> Result<Cached<V>, Error<E>>
     where
-        N: Next<'a, V, E>,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<V, Error<E>>>,
     {
         let inner = &self.inner;
         let options = FetchOptions::new();
@@ -88,13 +140,13 @@ where
                         entry.release_refresh(0);
                         return Ok(value);
                     }
-                    return Ok(self.refresh_inline(key, ctx, next, value, &entry).await);
+                    return Ok(self.refresh_inline(key, &fetch, value, &entry).await);
                 }
                 Lookup::Miss(candidate) => candidate,
             };
             match inner.flights.join_or_lead(key, || inner.tags.generation()) {
                 Role::Lead(leader) => {
-                    let run = inner.lead(&leader, &options, next.clone().invoke(ctx));
+                    let run = inner.lead(&leader, &options, fetch());
                     let landing = match inner.soft_timeout_for(candidate.as_ref()) {
                         Some(soft) => match race(run, time::sleep(soft)).await {
                             Either::Left(landing) => landing,
@@ -127,16 +179,16 @@ where
     /// Refreshes a stale entry this caller claimed, through the pipeline,
     /// waiting at most the soft timeout; the stale value answers whatever
     /// goes wrong.
-    async fn refresh_inline<'a, N>(
-        &'a self,
-        key: &'a K,
-        ctx: Context<'a>,
-        next: N,
+    async fn refresh_inline<F, Fut>(
+        &self,
+        key: &K,
+        fetch: &F,
         served: Cached<V>,
         entry: &Arc<Entry<V>>,
     ) -> Cached<V>
     where
-        N: Next<'a, V, E>,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<V, Error<E>>>,
     {
         let inner = &self.inner;
         let Role::Lead(leader) = inner.flights.join_or_lead(key, || inner.tags.generation()) else {
@@ -146,7 +198,7 @@ where
         bump(&inner.stats.refreshes);
         let mut claim = Claim(Some(entry));
         let options = FetchOptions::new();
-        let run = inner.lead(&leader, &options, next.invoke(ctx));
+        let run = inner.lead(&leader, &options, fetch());
         let landing = match inner.config.soft_timeout {
             Some(soft) => match race(run, time::sleep(soft)).await {
                 Either::Left(landing) => landing,

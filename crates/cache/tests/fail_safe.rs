@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{SECOND, TestCache, almost, builder, fetch, secs, settle};
-use steadfast_cache::{Freshness, StaleReason};
+use steadfast_cache::{Freshness, StaleReason, fetched};
 use steadfast_core::testing::{Events, ScriptedOp, Step, TestError};
 use steadfast_core::{CircuitOpen, Context, Error, ErrorKind, Inspect, Next, Pipeline, Policy};
 use tokio::time::{Instant, advance};
@@ -250,8 +250,20 @@ async fn degrade_on_rejection_answers_from_a_stale_value() {
         .await
         .unwrap();
     assert_eq!(value, 100);
+    // The same pipeline answering `Cached<u32>` tells the caller why.
+    let answer = pipeline
+        .call_with(Context::new().with_key(&1u32), fetched(op.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.freshness(),
+        Freshness::Stale {
+            age: secs(15),
+            reason: StaleReason::Rejected
+        }
+    );
     assert_eq!(op.invocations(), 0);
-    assert_eq!(cache.snapshot().stale_fallbacks, 2);
+    assert_eq!(cache.snapshot().stale_fallbacks, 3);
 
     // No stale value for the key: the rejection goes through.
     let error = pipeline
