@@ -3,6 +3,8 @@
 use std::ops::Deref;
 use std::time::Duration;
 
+use steadfast_core::ErrorKind;
+
 /// A value from the cache, with how it was obtained.
 ///
 /// It dereferences to the value; [`freshness`](Cached::freshness) tells a
@@ -42,8 +44,9 @@ pub enum StaleReason {
     Revalidating,
     /// The fetch failed (or a recent one did, within the fail-safe throttle).
     FetchFailed,
-    /// An inner policy rejected the fetch (open circuit, rate limited, …).
-    Rejected,
+    /// An inner policy rejected the fetch: which kind of rejection (an open
+    /// circuit, a rate limit, a full bulkhead, a timeout, …).
+    Rejected(ErrorKind),
     /// The fetch took longer than the soft timeout; it goes on in the background.
     SoftTimeout,
 }

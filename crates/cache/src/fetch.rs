@@ -187,11 +187,14 @@ where
             {
                 return None;
             }
+            let kind = result.as_ref().err()?.kind();
             bump(&self.stats.stale_fallbacks);
-            if let Err(rejection) = result {
-                tracing::debug!(cache = name, kind = ?rejection.kind(), "serving a stale value in place of a rejected fetch");
-            }
-            return Some(stale(entry, entry.age(now), StaleReason::Rejected));
+            tracing::debug!(
+                cache = name,
+                ?kind,
+                "serving a stale value in place of a rejected fetch"
+            );
+            return Some(stale(entry, entry.age(now), StaleReason::Rejected(kind)));
         }
         let max_age = self.config.fail_safe_max_age?;
         if !entry.usable_as_fallback(now, max_age) {

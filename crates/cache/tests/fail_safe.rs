@@ -238,7 +238,7 @@ async fn degrade_on_rejection_answers_from_a_stale_value() {
             100,
             Freshness::Stale {
                 age: secs(15),
-                reason: StaleReason::Rejected
+                reason: StaleReason::Rejected(ErrorKind::CircuitOpen)
             }
         )
     );
@@ -259,7 +259,7 @@ async fn degrade_on_rejection_answers_from_a_stale_value() {
         answer.freshness(),
         Freshness::Stale {
             age: secs(15),
-            reason: StaleReason::Rejected
+            reason: StaleReason::Rejected(ErrorKind::CircuitOpen)
         }
     );
     assert_eq!(op.invocations(), 0);
