@@ -21,7 +21,8 @@
 //! - [`Context`]: a per-call key, priority, cost, deadline and attempt.
 //! - [`Timeout`]: a time limit that registers no timer until the call is
 //!   actually pending.
-//! - [`time`]: the one clock, tokio's, so every test runs on a paused clock.
+//! - [`time`]: the one clock, tokio's, so every test runs on a paused clock,
+//!   and [`time::Clock`], a cheaper reading of it for hot paths.
 //! - [`ConfigError`]: what every builder returns for a bad value.
 //!
 //! # Usage

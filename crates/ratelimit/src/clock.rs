@@ -1,42 +1,22 @@
-//! The limiter's clock: nanoseconds since the limiter was built, in one `u64`.
+//! The limiter's clock: core's [`Clock`], and when a decision may use its
+//! cached reading.
 //!
-//! # Why not `steadfast_core::time::now()` on every check
-//!
-//! `time::now()` is tokio's `Instant::now()`, which is std's
-//! `Instant::now()` (a `clock_gettime` call) outside a paused test runtime.
-//! Measured on the benchmark machine (a VM) it costs about 30 ns: more than
-//! a whole governor check. Reading the CPU's time-stamp counter directly
-//! (`quanta`, as governor does) costs about 13 ns there, and is then most of
-//! a check. So the default clock has three speeds:
-//!
-//! - **cached** (about 1–2 ns): a time-stamp reading, stored in nanoseconds so
-//!   a read is one load and one subtraction, that one background
-//!   thread per process (`steadfast-clock`) refreshes every millisecond. Used
-//!   only by GCRA quotas that refill no faster than one unit per
-//!   [`CACHED_MIN_INTERVAL`] (4 ms: up to 250 units per second per key).
-//!   For those the cached time's lag (1 ms plus the thread's wake-up delay,
-//!   normally far below 4 ms) is shorter than one refill interval, so no
-//!   window of a period admits more than limit plus burst: a decision is at
-//!   most as late as the lag (a call may be refused up to about a
-//!   millisecond before its unit is due, and its `retry_after` is as much
-//!   longer). Should the thread be starved of CPU for longer than a refill
-//!   interval, a window may admit up to `lag / interval` extra units.
-//! - **precise** (about 13 ns): the time-stamp counter, read on every check,
-//!   for faster quotas and for the window algorithms (a window boundary must
-//!   not move).
-//! - **tokio**: when tokio's clock is paused at the moment the limiter is
-//!   built (every `#[tokio::test(start_paused = true)]`), the limiter reads
-//!   tokio's clock, so tests drive it with `tokio::time::advance`.
-//!
-//! The thread exists only while some limiter uses the cached clock, and
-//! [`TimeSource::Precise`] or [`TimeSource::Tokio`] opt out of it.
+//! The cached reading (about 1–2 ns, refreshed every millisecond by one
+//! background thread) is used only by GCRA quotas that refill no faster than
+//! one unit per [`CACHED_MIN_INTERVAL`] (4 ms: up to 250 units per second per
+//! key). For those the cached time's lag (1 ms plus the thread's wake-up
+//! delay, normally far below 4 ms) is shorter than one refill interval, so no
+//! window of a period admits more than limit plus burst: a decision is at
+//! most as late as the lag (a call may be refused up to about a millisecond
+//! before its unit is due, and its `retry_after` is as much longer). Should
+//! the thread be starved of CPU for longer than a refill interval, a window
+//! may admit up to `lag / interval` extra units. Faster quotas and the window
+//! algorithms (a window boundary must not move) read the precise clock.
+//! See [`steadfast_core::time::Clock`] for the three speeds.
 
 use std::time::Duration;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-
-use steadfast_core::time::{self, Instant};
+pub(crate) use steadfast_core::time::{Clock, nanos};
 
 /// GCRA quotas refilling one unit at least this far apart may read the
 /// cached clock (see [`TimeSource`]).
@@ -45,235 +25,36 @@ pub const CACHED_MIN_INTERVAL: Duration = Duration::from_millis(4);
 #[allow(clippy::cast_possible_truncation)]
 const CACHED_MIN_INTERVAL_NANOS: u64 = CACHED_MIN_INTERVAL.as_nanos() as u64;
 
-/// How often the `steadfast-clock` thread refreshes the cached time.
-const CACHED_TICK: Duration = Duration::from_millis(1);
-
 /// Where a limiter reads the time; see the [crate docs](crate#clock).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-#[non_exhaustive]
-pub enum TimeSource {
-    /// Tokio's clock when it is paused at build time (tests); otherwise the
-    /// cached clock where it is exact enough, the time-stamp counter elsewhere.
-    #[default]
-    Auto,
-    /// Always tokio's clock, through `steadfast_core::time` (about 30 ns a read here).
-    Tokio,
-    /// Always the CPU's time-stamp counter via `quanta` (about 13 ns a read
-    /// here), anchored to tokio's clock; no background thread.
-    Precise,
-}
+pub use steadfast_core::time::TimeSource;
 
-/// Nanoseconds since a base instant, from the chosen source.
-#[derive(Debug)]
-pub(crate) struct Clock {
-    /// The shared cached reading, when this clock may use it: outside the
-    /// source so the hot path tests one pointer.
-    cached: Option<Arc<Cached>>,
-    /// This clock's base on the cached reading's scale: a cached time is
-    /// `cached.nanos - cached_base`, one load and one subtraction.
-    cached_base: u64,
-    base: Instant,
-    source: Source,
-}
-
-#[derive(Debug)]
-enum Source {
-    Tokio,
-    Fast { clock: quanta::Clock, base_raw: u64 },
-}
-
-/// The time-stamp counter as last read by the `steadfast-clock` thread,
-/// already in nanoseconds since `anchor_raw`.
-#[derive(Debug)]
-struct Cached {
-    nanos: AtomicU64,
-    anchor_raw: u64,
-}
-
-/// The thread's shared reading while any limiter holds it.
-static CACHED: Mutex<Weak<Cached>> = Mutex::new(Weak::new());
-
-/// The cached reading, starting the thread that refreshes it if none runs.
-fn cached(clock: &quanta::Clock) -> Option<Arc<Cached>> {
-    let mut slot = CACHED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(cached) = slot.upgrade() {
-        return Some(cached);
+/// The time for a GCRA decision whose quota refills one unit every
+/// `interval` ns: the cached reading when that is exact enough (see the
+/// module docs), else the precise one.
+// Part of every check: measured faster forced inline (see Engine::begin).
+#[allow(clippy::inline_always)]
+#[inline(always)]
+pub(crate) fn now_for_interval(clock: &Clock, interval: u64) -> u64 {
+    if interval >= CACHED_MIN_INTERVAL_NANOS {
+        clock.now_cached()
+    } else {
+        clock.now()
     }
-    let anchor_raw = clock.raw();
-    let cached = Arc::new(Cached {
-        nanos: AtomicU64::new(0),
-        anchor_raw,
-    });
-    let weak = Arc::downgrade(&cached);
-    let thread_clock = clock.clone();
-    // Ends once no limiter holds the reading; a later limiter starts another.
-    let spawned = std::thread::Builder::new()
-        .name("steadfast-clock".into())
-        .spawn(move || {
-            while let Some(cached) = weak.upgrade() {
-                let nanos = thread_clock.delta_as_nanos(cached.anchor_raw, thread_clock.raw());
-                cached.nanos.store(nanos, Ordering::Relaxed);
-                drop(cached);
-                std::thread::sleep(CACHED_TICK);
-            }
-        });
-    // No thread (a sandbox that forbids them): read the counter every time.
-    spawned.ok()?;
-    *slot = Arc::downgrade(&cached);
-    Some(cached)
-}
-
-impl Clock {
-    pub(crate) fn new(source: TimeSource) -> Clock {
-        let (fast, may_cache) = match source {
-            TimeSource::Auto => {
-                let fast = !tokio_clock_is_paused();
-                (fast, fast)
-            }
-            TimeSource::Tokio => (false, false),
-            TimeSource::Precise => (true, false),
-        };
-        if fast {
-            let clock = quanta::Clock::new();
-            let cached = if may_cache { cached(&clock) } else { None };
-            // Read both clocks back to back so the anchor is as tight as possible.
-            let base_raw = clock.raw();
-            let base = time::now();
-            let cached_base = cached
-                .as_ref()
-                .map_or(0, |c| clock.delta_as_nanos(c.anchor_raw, base_raw));
-            Clock {
-                cached,
-                cached_base,
-                base,
-                source: Source::Fast { clock, base_raw },
-            }
-        } else {
-            Clock {
-                cached: None,
-                cached_base: 0,
-                base: time::now(),
-                source: Source::Tokio,
-            }
-        }
-    }
-
-    /// Nanoseconds since the base (saturating: about 584 years of range).
-    #[inline]
-    pub(crate) fn now(&self) -> u64 {
-        match &self.source {
-            Source::Fast { clock, base_raw } => clock.delta_as_nanos(*base_raw, clock.raw()),
-            Source::Tokio => nanos(time::now().saturating_duration_since(self.base)),
-        }
-    }
-
-    /// The time for a GCRA decision whose quota refills one unit every
-    /// `interval` ns: the cached reading when that is exact enough (see the
-    /// module docs), else [`now`](Clock::now).
-    // Part of every check: measured faster forced inline (see Engine::begin).
-    #[allow(clippy::inline_always)]
-    #[inline(always)]
-    pub(crate) fn now_for_interval(&self, interval: u64) -> u64 {
-        if let Some(cached) = &self.cached
-            && interval >= CACHED_MIN_INTERVAL_NANOS
-        {
-            // Saturating: a clock built between two ticks starts ahead of
-            // the cached reading and reads 0 until the next tick.
-            return cached
-                .nanos
-                .load(Ordering::Relaxed)
-                .saturating_sub(self.cached_base);
-        }
-        self.now()
-    }
-
-    /// Tokio's instant for a reading of this clock, to sleep until it.
-    pub(crate) fn instant_at(&self, nanos: u64) -> Instant {
-        self.base + Duration::from_nanos(nanos)
-    }
-
-    /// Whether this clock follows tokio's clock (and so a paused test clock).
-    #[cfg(test)]
-    pub(crate) fn is_tokio(&self) -> bool {
-        matches!(self.source, Source::Tokio)
-    }
-}
-
-/// A duration in whole nanoseconds, saturating.
-#[inline]
-pub(crate) fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// Whether tokio's clock stands still while real time passes: it does only
-/// when paused (`start_paused`, `tokio::time::pause`), and auto-advance
-/// cannot happen during this synchronous spin.
-fn tokio_clock_is_paused() -> bool {
-    if tokio::runtime::Handle::try_current().is_err() {
-        return false;
-    }
-    let before = time::now();
-    let spin = std::time::Instant::now();
-    while spin.elapsed() < Duration::from_micros(2) {
-        std::hint::spin_loop();
-    }
-    time::now() == before
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn auto_follows_a_paused_clock() {
-        let clock = Clock::new(TimeSource::Auto);
-        assert!(clock.is_tokio());
-        assert_eq!(clock.now(), 0);
-        tokio::time::advance(Duration::from_millis(3)).await;
-        assert_eq!(clock.now(), 3_000_000);
-        assert_eq!(clock.instant_at(3_000_000), time::now());
-    }
-
     #[test]
-    fn auto_is_fast_outside_a_paused_runtime() {
+    fn slow_quotas_read_the_cached_clock_and_fast_ones_the_precise_one() {
         let clock = Clock::new(TimeSource::Auto);
-        assert!(!clock.is_tokio());
-        let a = clock.now();
-        std::thread::sleep(Duration::from_millis(2));
-        let b = clock.now();
-        assert!(
-            b >= a + 1_000_000,
-            "the fast clock moves with real time ({a} -> {b})"
-        );
-    }
-
-    #[test]
-    fn the_cached_reading_follows_real_time_within_its_tick() {
-        let clock = Clock::new(TimeSource::Auto);
-        let slow = CACHED_MIN_INTERVAL_NANOS;
         // This test is about a clock reading real time, so it sleeps for real.
         std::thread::sleep(Duration::from_millis(20));
-        let (cached, precise) = (clock.now_for_interval(slow), clock.now());
+        let slow = CACHED_MIN_INTERVAL_NANOS;
+        let (cached, precise) = (now_for_interval(&clock, slow), clock.now());
         assert!(cached <= precise, "the cached reading never runs ahead");
-        assert!(
-            precise - cached < 200_000_000,
-            "and lags by about a tick: {cached} vs {precise}"
-        );
-        // Fast quotas never read the cache.
-        let fast = clock.now_for_interval(slow - 1);
+        let fast = now_for_interval(&clock, slow - 1);
         assert!(fast >= precise);
-        let precise_only = Clock::new(TimeSource::Precise);
-        assert!(matches!(precise_only.source, Source::Fast { .. }));
-        assert!(precise_only.cached.is_none());
-    }
-
-    #[test]
-    fn nanos_saturate() {
-        assert_eq!(nanos(Duration::MAX), u64::MAX);
-        assert_eq!(nanos(Duration::from_micros(2)), 2_000);
     }
 }

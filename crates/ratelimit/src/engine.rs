@@ -7,7 +7,7 @@ use std::time::Duration;
 use steadfast_core::{Name, RateLimited, time::Instant};
 
 use crate::algorithm::{self, Decision, Params, Peek};
-use crate::clock::{Clock, nanos};
+use crate::clock::{Clock, nanos, now_for_interval};
 use crate::config::{Mode, RateLimiterConfig};
 use crate::quota::Algorithm;
 use crate::snapshot::RateLimitState;
@@ -80,7 +80,7 @@ impl Engine {
     pub(crate) fn begin(&self, tier: usize) -> (Params, u64) {
         let params = self.tiers.params(tier);
         let now = match self.algorithm {
-            Algorithm::Gcra => self.clock.now_for_interval(params.a),
+            Algorithm::Gcra => now_for_interval(&self.clock, params.a),
             Algorithm::SlidingWindow | Algorithm::FixedWindow => self.clock.now(),
         };
         (self.scale(params, now), now)
@@ -95,7 +95,7 @@ impl Engine {
             return None;
         }
         let (a, cap) = self.tiers.default_gcra();
-        let now = self.clock.now_for_interval(a);
+        let now = now_for_interval(&self.clock, a);
         Some(Plain {
             now,
             add: a.saturating_mul(cost),

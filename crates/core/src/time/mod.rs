@@ -9,8 +9,11 @@
 //! Policies read the clock as rarely as they can: a [`Timeout`](crate::Timeout)
 //! around an operation that is ready at once never reads it.
 
+mod clock;
+
 use std::time::Duration;
 
+pub use clock::{Clock, TimeSource, nanos};
 pub use tokio::time::{Instant, Sleep};
 
 /// The current instant on tokio's clock (paused and advanced in tests).
