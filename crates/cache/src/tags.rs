@@ -107,6 +107,12 @@ impl Tags {
     /// Whether an entry of `generation` carrying `tags` may be served.
     #[inline]
     pub(crate) fn is_valid(&self, generation: u64, tags: &[Arc<TagState>]) -> bool {
+        // Nothing invalidated since the entry's fetch started: one load of a
+        // line that only invalidations write, instead of one per tag (each
+        // tag's state lives in its own allocation, often out of cache).
+        if self.generation.load(Ordering::Acquire) <= generation {
+            return true;
+        }
         self.all_invalidated_at.load(Ordering::Acquire) <= generation
             && tags
                 .iter()

@@ -11,8 +11,14 @@ use super::{BuildStore, Capacity, Key, Store};
 use crate::Entry;
 
 /// The default [`Store`]: moka's concurrent cache (TinyLFU admission, LRU
-/// eviction), bounded in entries or weight, dropping each entry once its
-/// [`keep_for`](Entry::keep_for) has passed.
+/// eviction), bounded in entries or weight.
+///
+/// Built by the cache, it leaves expiry to the cache: an entry past its
+/// [`keep_for`](Entry::keep_for) is never served, is replaced by the fetch
+/// its next read starts, and goes when evicted for room. moka's per-entry
+/// expiry would drop it promptly, but doubles the cost of every hit
+/// (measured in docs/performance.md); [`MokaStore::expiring`] turns it on
+/// for caches of large values that are rarely read again.
 ///
 /// moka enforces its bound in batched maintenance after writes, so the count
 /// may run over the bound between two maintenance passes;
@@ -45,6 +51,30 @@ impl<K: Key, V: Send + Sync + 'static> MokaStore<K, V> {
         Self::build(Capacity::Entries(max_entries))
     }
 
+    /// A store bounded by `capacity` that also drops each entry once its
+    /// [`keep_for`](Entry::keep_for) has passed (moka's per-entry expiry),
+    /// at about twice the cost per hit. Use it with
+    /// [`CacheBuilder::build_with_store`](crate::CacheBuilder::build_with_store).
+    pub fn expiring(capacity: Capacity<K, V>) -> Self {
+        Self::with(capacity, true)
+    }
+
+    fn with(capacity: Capacity<K, V>, expiring: bool) -> Self {
+        let mut builder = moka::sync::Cache::builder();
+        builder = match capacity {
+            Capacity::Entries(max) => builder.max_capacity(max),
+            Capacity::Weight { max, weigher } => builder
+                .max_capacity(max)
+                .weigher(move |key: &K, entry: &Arc<Entry<V>>| weigher(key, entry.value())),
+        };
+        let cache = if expiring {
+            builder.expire_after(KeepFor).build()
+        } else {
+            builder.build()
+        };
+        MokaStore { cache }
+    }
+
     /// Runs moka's pending maintenance (evictions to the bound, expiries) now.
     pub fn run_pending_tasks(&self) {
         self.cache.run_pending_tasks();
@@ -53,15 +83,7 @@ impl<K: Key, V: Send + Sync + 'static> MokaStore<K, V> {
 
 impl<K: Key, V: Send + Sync + 'static> BuildStore<K, V> for MokaStore<K, V> {
     fn build(capacity: Capacity<K, V>) -> Self {
-        let builder = moka::sync::Cache::builder().expire_after(KeepFor);
-        let cache = match capacity {
-            Capacity::Entries(max) => builder.max_capacity(max).build(),
-            Capacity::Weight { max, weigher } => builder
-                .max_capacity(max)
-                .weigher(move |key: &K, entry: &Arc<Entry<V>>| weigher(key, entry.value()))
-                .build(),
-        };
-        MokaStore { cache }
+        Self::with(capacity, false)
     }
 }
 
