@@ -4,100 +4,18 @@
 //! `cargo bench -p steadfast-benches --bench cache -- --warm-up-time 1 --measurement-time 3`
 
 use std::cell::Cell;
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
 use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
-use steadfast::cache::{BuildStore, Cache, FetchOptions, MokaStore, QuickCacheStore};
+use steadfast::cache::{MokaStore, QuickCacheStore};
+use steadfast_benches::cache::{Ours, moka_raw, next_key, ours, quick_cache_raw};
 use steadfast_benches::{iter_async, runtime};
 
-/// Entries filled before timing; the timed calls cycle over their keys.
-const ENTRIES: u64 = 10_000;
-/// Every cache's bound, well above the entries so nothing is evicted.
-const CAPACITY: u64 = 100_000;
-
-type Ours<S> = Cache<u64, Arc<u64>, Infallible, steadfast::DefaultClassifier, S>;
-
-/// The next key of the cycle: every id advances its counter the same way.
-fn next_key(counter: &Cell<u64>) -> u64 {
-    let key = (counter.get() + 1) % ENTRIES;
-    counter.set(key);
-    key
-}
-
-/// The three tags of a tagged entry: its own, one of 100 shared, one for all.
-fn tags(key: u64) -> FetchOptions {
-    FetchOptions::new()
-        .tag(format!("user:{key}"))
-        .tag(format!("org:{}", key % 100))
-        .tag("all")
-}
-
-/// Ours on store `S`, filled (with tags when `tagged`).
-fn ours<S: BuildStore<u64, Arc<u64>>>(rt: &tokio::runtime::Runtime, tagged: bool) -> Ours<S> {
-    let cache = Cache::<u64, Arc<u64>, Infallible>::builder()
-        .max_entries(CAPACITY)
-        .fresh_for(Duration::from_secs(3600))
-        .store::<S>()
-        .build()
-        .expect("a valid config");
-    rt.block_on(async {
-        for key in 0..ENTRIES {
-            if tagged {
-                cache.insert_with(key, Arc::new(key), &tags(key)).await;
-            } else {
-                cache.insert(key, Arc::new(key)).await;
-            }
-        }
-    });
-    assert_hits(rt, &cache);
-    cache
-}
-
-/// Checks that every key is a hit before timing.
-fn assert_hits<S: BuildStore<u64, Arc<u64>>>(rt: &tokio::runtime::Runtime, cache: &Ours<S>) {
-    rt.block_on(async {
-        for key in 0..ENTRIES {
-            assert!(cache.get(&key).await.is_some(), "key {key} is a miss");
-        }
-    });
-}
-
-/// Ours on the default (moka) store, filled, with moka's maintenance flushed.
+/// Ours on the default (moka) store, filled.
 fn ours_moka(rt: &tokio::runtime::Runtime, tagged: bool) -> Ours<MokaStore<u64, Arc<u64>>> {
-    let cache = ours::<MokaStore<u64, Arc<u64>>>(rt, tagged);
-    cache.store().run_pending_tasks();
-    cache
-}
-
-/// Raw moka (its async cache), filled, with its maintenance flushed.
-fn moka_raw(rt: &tokio::runtime::Runtime) -> moka::future::Cache<u64, Arc<u64>> {
-    let cache = moka::future::Cache::new(CAPACITY);
-    rt.block_on(async {
-        for key in 0..ENTRIES {
-            cache.insert(key, Arc::new(key)).await;
-        }
-        for key in 0..ENTRIES {
-            assert!(cache.get(&key).await.is_some(), "key {key} is a miss");
-        }
-        cache.run_pending_tasks().await;
-    });
-    cache
-}
-
-/// Raw quick_cache, filled.
-fn quick_cache_raw() -> quick_cache::sync::Cache<u64, Arc<u64>> {
-    let cache = quick_cache::sync::Cache::new(usize::try_from(CAPACITY).expect("fits"));
-    for key in 0..ENTRIES {
-        cache.insert(key, Arc::new(key));
-    }
-    for key in 0..ENTRIES {
-        assert!(cache.get(&key).is_some(), "key {key} is a miss");
-    }
-    cache
+    ours::<MokaStore<u64, Arc<u64>>>(rt, tagged)
 }
 
 /// The raw peers, the same in both groups so each group's ratios come from one run.

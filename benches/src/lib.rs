@@ -6,6 +6,8 @@
 //! inlined, so `bare` and each policy pay exactly the same for the operation
 //! and the difference is the policy.
 
+pub mod cache;
+
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::Pin;

@@ -312,47 +312,18 @@ fn degrade(rt: &tokio::runtime::Runtime) {
 /// The cache cases of `benches/benches/cache.rs`: hits on 10,000 filled
 /// entries, keys cycling.
 fn cache(rt: &tokio::runtime::Runtime) {
-    use std::convert::Infallible;
+    use std::cell::Cell;
     use std::sync::Arc;
 
-    use steadfast::cache::{BuildStore, Cache, FetchOptions, MokaStore, QuickCacheStore};
+    use steadfast::cache::{MokaStore, QuickCacheStore};
+    use steadfast_benches::cache::{moka_raw, next_key, ours, quick_cache_raw};
 
-    const ENTRIES: u64 = 10_000;
-    const CAPACITY: u64 = 100_000;
-
-    fn ours<S: BuildStore<u64, Arc<u64>>>(
-        rt: &tokio::runtime::Runtime,
-        tagged: bool,
-    ) -> Cache<u64, Arc<u64>, Infallible, steadfast::DefaultClassifier, S> {
-        let cache = Cache::<u64, Arc<u64>, Infallible>::builder()
-            .max_entries(CAPACITY)
-            .fresh_for(Duration::from_secs(3600))
-            .store::<S>()
-            .build()
-            .expect("a valid config");
-        rt.block_on(async {
-            for key in 0..ENTRIES {
-                if tagged {
-                    let tags = FetchOptions::new()
-                        .tag(format!("user:{key}"))
-                        .tag(format!("org:{}", key % 100))
-                        .tag("all");
-                    cache.insert_with(key, Arc::new(key), &tags).await;
-                } else {
-                    cache.insert(key, Arc::new(key)).await;
-                }
-            }
-        });
-        cache
-    }
-
-    let mut key = 0;
+    let counter = Cell::new(0);
     let ours_moka = ours::<MokaStore<u64, Arc<u64>>>(rt, false);
-    ours_moka.store().run_pending_tasks();
     report(
         "cache_hit/steadfast",
         allocs_per_call(rt, CALLS, || {
-            key = (key + 1) % ENTRIES;
+            let key = next_key(&counter);
             let cache = &ours_moka;
             async move { cache.get(&key).await.expect("a hit") }
         }),
@@ -362,50 +333,37 @@ fn cache(rt: &tokio::runtime::Runtime) {
     report(
         "cache_hit/steadfast_quick_cache",
         allocs_per_call(rt, CALLS, || {
-            key = (key + 1) % ENTRIES;
+            let key = next_key(&counter);
             let cache = &ours_quick;
             async move { cache.get(&key).await.expect("a hit") }
         }),
     );
     drop(ours_quick);
-
-    let moka = moka::future::Cache::<u64, Arc<u64>>::new(CAPACITY);
-    rt.block_on(async {
-        for key in 0..ENTRIES {
-            moka.insert(key, Arc::new(key)).await;
-        }
-        moka.run_pending_tasks().await;
-    });
+    let moka = moka_raw(rt);
     report(
         "cache_hit/moka",
         allocs_per_call(rt, CALLS, || {
-            key = (key + 1) % ENTRIES;
+            let key = next_key(&counter);
             let cache = &moka;
             async move { cache.get(&key).await.expect("a hit") }
         }),
     );
     drop(moka);
-    let quick =
-        quick_cache::sync::Cache::<u64, Arc<u64>>::new(usize::try_from(CAPACITY).expect("fits"));
-    for key in 0..ENTRIES {
-        quick.insert(key, Arc::new(key));
-    }
+    let quick = quick_cache_raw();
     report(
         "cache_hit/quick_cache",
         allocs_per_call(rt, CALLS, || {
-            key = (key + 1) % ENTRIES;
+            let key = next_key(&counter);
             let cache = &quick;
             async move { cache.get(&key).expect("a hit") }
         }),
     );
     drop(quick);
-
     let tagged = ours::<MokaStore<u64, Arc<u64>>>(rt, true);
-    tagged.store().run_pending_tasks();
     report(
         "cache_hit_tagged/steadfast",
         allocs_per_call(rt, CALLS, || {
-            key = (key + 1) % ENTRIES;
+            let key = next_key(&counter);
             let cache = &tagged;
             async move { cache.get(&key).await.expect("a hit") }
         }),

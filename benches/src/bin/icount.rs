@@ -57,6 +57,12 @@ const CASES: &[&str] = &[
     "ratelimit_direct/governor",
     "ratelimit_keyed_10k/steadfast",
     "ratelimit_keyed_10k/governor",
+    "cache_hit/steadfast",
+    "cache_hit/steadfast_quick_cache",
+    "cache_hit/moka",
+    "cache_hit/quick_cache",
+    "cache_hit_tagged/steadfast",
+    "cache_hit_tagged/steadfast_after_invalidation",
 ];
 
 fn main() {
@@ -70,7 +76,7 @@ fn main() {
         return;
     }
     let rt = runtime();
-    if breaker::run(&rt, &case, n) {
+    if breaker::run(&rt, &case, n) || cache::run(&rt, &case, n) {
         return;
     }
     let limit = Duration::from_secs(1);
@@ -298,6 +304,63 @@ mod ratelimit {
                     key = (key + 1) % KEYS;
                     black_box(theirs.check_key(black_box(&key))).ok();
                 }
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// The cache cases, built as in `benches/benches/cache.rs`.
+mod cache {
+    use std::cell::Cell;
+    use std::hint::black_box;
+    use std::sync::Arc;
+
+    use steadfast::cache::{MokaStore, QuickCacheStore};
+    use steadfast_benches::cache::{moka_raw, next_key, ours, quick_cache_raw};
+
+    /// Runs `case` `n` times if it is a cache case; returns whether it was.
+    pub(super) fn run(rt: &tokio::runtime::Runtime, case: &str, n: u64) -> bool {
+        let counter = Cell::new(0);
+        match case {
+            "cache_hit/steadfast"
+            | "cache_hit_tagged/steadfast"
+            | "cache_hit_tagged/steadfast_after_invalidation" => {
+                let cache =
+                    ours::<MokaStore<u64, Arc<u64>>>(rt, case.starts_with("cache_hit_tagged"));
+                if case.ends_with("after_invalidation") {
+                    cache.invalidate_tag("unrelated");
+                }
+                rt.block_on(async {
+                    for _ in 0..n {
+                        black_box(cache.get(&next_key(&counter)).await);
+                    }
+                });
+            }
+            "cache_hit/steadfast_quick_cache" => {
+                let cache = ours::<QuickCacheStore<u64, Arc<u64>>>(rt, false);
+                rt.block_on(async {
+                    for _ in 0..n {
+                        black_box(cache.get(&next_key(&counter)).await);
+                    }
+                });
+            }
+            "cache_hit/moka" => {
+                let cache = moka_raw(rt);
+                rt.block_on(async {
+                    for _ in 0..n {
+                        black_box(cache.get(&next_key(&counter)).await);
+                    }
+                });
+            }
+            "cache_hit/quick_cache" => {
+                let cache = quick_cache_raw();
+                rt.block_on(async {
+                    for _ in 0..n {
+                        black_box(cache.get(&next_key(&counter)));
+                    }
+                });
             }
             _ => return false,
         }

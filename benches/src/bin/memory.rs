@@ -11,52 +11,11 @@
 //! store sizes from its bound up front), and `marginal_bytes_per_entry` is
 //! the difference over the entries: what one more entry costs.
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
-use steadfast::cache::{BuildStore, Cache, FetchOptions, MokaStore, QuickCacheStore};
+use steadfast::cache::{MokaStore, QuickCacheStore};
+use steadfast_benches::cache::{CAPACITY, ENTRIES, empty_ours as ours, fill_ours};
 use steadfast_benches::runtime;
-
-const ENTRIES: u64 = 10_000;
-const CAPACITY: u64 = 100_000;
-
-type Ours<S> = Cache<u64, Arc<u64>, Infallible, steadfast::DefaultClassifier, S>;
-
-fn ours<S: BuildStore<u64, Arc<u64>>>() -> Ours<S> {
-    Cache::<u64, Arc<u64>, Infallible>::builder()
-        .max_entries(CAPACITY)
-        .fresh_for(Duration::from_secs(3600))
-        .store::<S>()
-        .build()
-        .expect("a valid config")
-}
-
-/// The three tags of `benches/benches/cache.rs`: one per key, one of 100
-/// shared, one for all (the cache keeps one string per distinct tag).
-fn tags(key: u64) -> FetchOptions {
-    FetchOptions::new()
-        .tag(format!("user:{key}"))
-        .tag(format!("org:{}", key % 100))
-        .tag("all")
-}
-
-fn fill_ours<S: BuildStore<u64, Arc<u64>>>(
-    rt: &tokio::runtime::Runtime,
-    cache: &Ours<S>,
-    entries: u64,
-    tagged: bool,
-) {
-    rt.block_on(async {
-        for key in 0..entries {
-            if tagged {
-                cache.insert_with(key, Arc::new(key), &tags(key)).await;
-            } else {
-                cache.insert(key, Arc::new(key)).await;
-            }
-        }
-    });
-}
 
 /// Net heap bytes held by `build(entries)`'s result, kept alive until measured.
 fn held<T>(build: impl Fn(u64) -> T, entries: u64) -> i64 {
@@ -95,13 +54,11 @@ fn main() {
     report("steadfast", |entries| {
         let cache = ours::<MokaStore<u64, Arc<u64>>>();
         fill_ours(&rt, &cache, entries, false);
-        cache.store().run_pending_tasks();
         cache
     });
     report("steadfast_tagged", |entries| {
         let cache = ours::<MokaStore<u64, Arc<u64>>>();
         fill_ours(&rt, &cache, entries, true);
-        cache.store().run_pending_tasks();
         cache
     });
     report("steadfast_quick_cache", |entries| {

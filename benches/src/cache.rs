@@ -1,0 +1,119 @@
+//! The cache fixtures shared by `benches/cache.rs` and the `allocs`,
+//! `memory` and `icount` bins: 10,000 `u64` keys with `Arc<u64>` values,
+//! every cache bounded at 100,000 so nothing is evicted.
+
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use steadfast::cache::{BuildStore, Cache, FetchOptions};
+
+/// Entries filled before timing; the timed calls cycle over their keys.
+pub const ENTRIES: u64 = 10_000;
+/// Every cache's bound, well above the entries so nothing is evicted.
+pub const CAPACITY: u64 = 100_000;
+
+/// steadfast's cache on store `S`.
+pub type Ours<S> = Cache<u64, Arc<u64>, Infallible, steadfast::DefaultClassifier, S>;
+
+/// The next key of the cycle: every id advances its counter the same way.
+pub fn next_key(counter: &Cell<u64>) -> u64 {
+    let key = (counter.get() + 1) % ENTRIES;
+    counter.set(key);
+    key
+}
+
+/// The three tags of a tagged entry: its own, one of 100 shared, one for all.
+pub fn tags(key: u64) -> FetchOptions {
+    FetchOptions::new()
+        .tag(format!("user:{key}"))
+        .tag(format!("org:{}", key % 100))
+        .tag("all")
+}
+
+/// An empty cache of ours on store `S`, every entry fresh for an hour.
+///
+/// # Panics
+///
+/// Never: the config is valid.
+pub fn empty_ours<S: BuildStore<u64, Arc<u64>>>() -> Ours<S> {
+    Cache::<u64, Arc<u64>, Infallible>::builder()
+        .max_entries(CAPACITY)
+        .fresh_for(Duration::from_secs(3600))
+        .store::<S>()
+        .build()
+        .expect("a valid config")
+}
+
+/// Inserts keys `0..entries` (with [`tags`] when `tagged`), then lets the
+/// store finish its maintenance (`entry_count` runs moka's).
+pub fn fill_ours<S: BuildStore<u64, Arc<u64>>>(
+    rt: &tokio::runtime::Runtime,
+    cache: &Ours<S>,
+    entries: u64,
+    tagged: bool,
+) {
+    rt.block_on(async {
+        for key in 0..entries {
+            if tagged {
+                cache.insert_with(key, Arc::new(key), &tags(key)).await;
+            } else {
+                cache.insert(key, Arc::new(key)).await;
+            }
+        }
+    });
+    let _ = cache.store().entry_count();
+}
+
+/// Ours on store `S`, filled, every key checked to be a hit.
+///
+/// # Panics
+///
+/// When a key is not a hit after the fill.
+pub fn ours<S: BuildStore<u64, Arc<u64>>>(rt: &tokio::runtime::Runtime, tagged: bool) -> Ours<S> {
+    let cache = empty_ours::<S>();
+    fill_ours(rt, &cache, ENTRIES, tagged);
+    rt.block_on(async {
+        for key in 0..ENTRIES {
+            assert!(cache.get(&key).await.is_some(), "key {key} is a miss");
+        }
+    });
+    cache
+}
+
+/// Raw moka (its async cache, the peer `benchmarks.md` names), filled, its
+/// maintenance flushed.
+///
+/// # Panics
+///
+/// When a key is not a hit after the fill.
+pub fn moka_raw(rt: &tokio::runtime::Runtime) -> moka::future::Cache<u64, Arc<u64>> {
+    let cache = moka::future::Cache::new(CAPACITY);
+    rt.block_on(async {
+        for key in 0..ENTRIES {
+            cache.insert(key, Arc::new(key)).await;
+        }
+        for key in 0..ENTRIES {
+            assert!(cache.get(&key).await.is_some(), "key {key} is a miss");
+        }
+        cache.run_pending_tasks().await;
+    });
+    cache
+}
+
+/// Raw quick_cache, filled.
+///
+/// # Panics
+///
+/// When a key is not a hit after the fill.
+pub fn quick_cache_raw() -> quick_cache::sync::Cache<u64, Arc<u64>> {
+    let cache = quick_cache::sync::Cache::new(usize::try_from(CAPACITY).expect("fits"));
+    for key in 0..ENTRIES {
+        cache.insert(key, Arc::new(key));
+    }
+    for key in 0..ENTRIES {
+        assert!(cache.get(&key).is_some(), "key {key} is a miss");
+    }
+    cache
+}
