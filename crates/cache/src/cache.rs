@@ -229,6 +229,14 @@ where
     /// timeout leaves a slow fetch running to update the entry. `fetch` is
     /// called only when this caller starts a fetch or a refresh.
     ///
+    /// # Errors
+    ///
+    /// The fetch's error (shared by every caller of the flight) unless
+    /// fail-safe serves a stale value instead; [`Error::Timeout`] naming the
+    /// cache past the hard timeout; and, should the fetch's task be cancelled
+    /// before it finishes (it panicked, or its runtime shut down),
+    /// [`Error::Shed`] naming the cache for the caller that started it.
+    ///
     /// ```
     /// use std::time::Duration;
     /// use steadfast_cache::Cache;
