@@ -1,5 +1,6 @@
 //! Cache: a hit on a fresh entry among 10,000, keys cycling, beside moka and
-//! quick_cache used raw; then the same with three tags on every entry.
+//! quick_cache used raw (and moka's sync cache, the default store, for what
+//! the cache's own layer costs); then the same with three tags on every entry.
 //!
 //! `cargo bench -p steadfast-benches --bench cache -- --warm-up-time 1 --measurement-time 3`
 
@@ -10,7 +11,7 @@ use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
 use steadfast::cache::{MokaStore, QuickCacheStore};
-use steadfast_benches::cache::{Ours, moka_raw, next_key, ours, quick_cache_raw};
+use steadfast_benches::cache::{Ours, moka_raw, moka_sync_raw, next_key, ours, quick_cache_raw};
 use steadfast_benches::{iter_async, runtime};
 
 /// Ours on the default (moka) store, filled.
@@ -27,6 +28,16 @@ fn peers(group: &mut BenchmarkGroup<'_, WallTime>, rt: &tokio::runtime::Runtime)
             let key = next_key(&counter);
             let moka = &moka;
             async move { moka.get(&key).await }
+        });
+    });
+
+    let moka_sync = moka_sync_raw();
+    let counter = Cell::new(0);
+    group.bench_function("moka_sync", |b| {
+        iter_async(b, rt, || {
+            let key = next_key(&counter);
+            let moka = &moka_sync;
+            async move { moka.get(&key) }
         });
     });
 

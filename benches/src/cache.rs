@@ -102,6 +102,24 @@ pub fn moka_raw(rt: &tokio::runtime::Runtime) -> moka::future::Cache<u64, Arc<u6
     cache
 }
 
+/// Raw moka's sync cache, the store under steadfast's default: shows what
+/// the cache's own layer costs on top of it.
+///
+/// # Panics
+///
+/// When a key is not a hit after the fill.
+pub fn moka_sync_raw() -> moka::sync::Cache<u64, Arc<u64>> {
+    let cache = moka::sync::Cache::new(CAPACITY);
+    for key in 0..ENTRIES {
+        cache.insert(key, Arc::new(key));
+    }
+    for key in 0..ENTRIES {
+        assert!(cache.get(&key).is_some(), "key {key} is a miss");
+    }
+    cache.run_pending_tasks();
+    cache
+}
+
 /// Raw quick_cache, filled.
 ///
 /// # Panics
