@@ -47,7 +47,7 @@ pub fn empty_ours<S: BuildStore<u64, Arc<u64>>>() -> Ours<S> {
 }
 
 /// Inserts keys `0..entries` (with [`tags`] when `tagged`), then lets the
-/// store finish its maintenance (`entry_count` runs moka's).
+/// store finish its maintenance (moka's).
 pub fn fill_ours<S: BuildStore<u64, Arc<u64>>>(
     rt: &tokio::runtime::Runtime,
     cache: &Ours<S>,
@@ -63,7 +63,7 @@ pub fn fill_ours<S: BuildStore<u64, Arc<u64>>>(
             }
         }
     });
-    let _ = cache.store().entry_count();
+    cache.store().run_pending_tasks();
 }
 
 /// Ours on store `S`, filled, every key checked to be a hit.

@@ -172,6 +172,15 @@ where
         }
     }
 
+    /// Stops a fetch in flight for `key` from storing anything from now on,
+    /// and waits out a store it has already begun, so that what the caller
+    /// writes to the key next lands after it.
+    pub(crate) async fn settle_flight(&self, key: &K) {
+        if let Some(flight) = self.flights.poison(key) {
+            flight.wait_stored().await;
+        }
+    }
+
     pub(crate) fn snapshot(&self) -> CacheSnapshot {
         let read = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
         let stats = &self.stats;
@@ -227,7 +236,8 @@ where
     /// caller waiting for it is served — even if the caller that started it
     /// is dropped; a stale hit refreshes in the background, and the soft
     /// timeout leaves a slow fetch running to update the entry. `fetch` is
-    /// called only when this caller starts a fetch or a refresh.
+    /// called only when this caller starts a fetch or a refresh. (Outside a
+    /// tokio runtime the fetch runs in this call instead, without timeouts.)
     ///
     /// # Errors
     ///
@@ -317,7 +327,7 @@ where
     /// [`insert`](Self::insert) with tags and a fresh time.
     pub async fn insert_with(&self, key: K, value: V, options: &FetchOptions) {
         let inner = &self.inner;
-        inner.flights.poison(&key);
+        inner.settle_flight(&key).await;
         let generation = inner.tags.generation();
         let states = inner.tags.resolve(options.tag_list());
         let timeline = inner.timeline(&value, options);
@@ -327,7 +337,7 @@ where
 
     /// Drops the entry under `key`; a fetch in flight for it stores nothing.
     pub async fn invalidate(&self, key: &K) {
-        self.inner.flights.poison(key);
+        self.inner.settle_flight(key).await;
         self.inner.store.remove(key).await;
     }
 

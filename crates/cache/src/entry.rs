@@ -184,6 +184,40 @@ impl<V> Entry<V> {
     }
 }
 
+/// A refresh claimed on an entry: given back when dropped (its refresh was
+/// cancelled, or panicked), unless [`settle`](Claim::settle)d by the refresh.
+pub(crate) struct Claim<V> {
+    entry: Option<Arc<Entry<V>>>,
+}
+
+impl<V> Claim<V> {
+    /// Holds the claim a lookup took on `entry`.
+    pub(crate) fn new(entry: Arc<Entry<V>>) -> Self {
+        Claim { entry: Some(entry) }
+    }
+
+    /// The claimed entry.
+    pub(crate) fn entry(&self) -> &Arc<Entry<V>> {
+        self.entry
+            .as_ref()
+            .expect("present until settled or dropped")
+    }
+
+    /// The refresh settled the claim itself (released it, or let a new entry
+    /// replace this one).
+    pub(crate) fn settle(mut self) {
+        self.entry = None;
+    }
+}
+
+impl<V> Drop for Claim<V> {
+    fn drop(&mut self) {
+        if let Some(entry) = &self.entry {
+            entry.release_refresh(0);
+        }
+    }
+}
+
 impl<V: fmt::Debug> fmt::Debug for Entry<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Entry")

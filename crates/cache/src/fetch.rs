@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use steadfast_core::{Classifier, Error, Outcome, TimedOut, classify, time};
+use steadfast_core::time::{self, nanos};
+use steadfast_core::{Classifier, Error, Outcome, TimedOut, classify};
 
 use crate::cache::{Cache, Inner, Lookup, stale};
+use crate::entry::Claim;
 use crate::flight::{Flight, Landing, Leader, Role};
 use crate::snapshot::bump;
 use crate::store::{Key, Store};
@@ -57,7 +59,7 @@ where
         Fut: Future<Output = Result<V, Error<E>>>,
     {
         bump(&self.stats.fetches);
-        let (result, timed_out) = match self.config.hard_timeout {
+        let (result, timed_out) = match self.config.hard_timeout.filter(|_| has_runtime()) {
             Some(limit) => match race(fetch, time::sleep(limit)).await {
                 Either::Left(result) => (result, false),
                 Either::Right(()) => (
@@ -105,6 +107,7 @@ where
         ));
         if flight.begin_store(&entry) {
             self.store.insert(leader.key().clone(), entry).await;
+            flight.end_store();
         }
     }
 
@@ -115,18 +118,21 @@ where
         flight: &Flight<V, E>,
         candidate: Option<&Arc<Entry<V>>>,
     ) -> Option<Landing<V, E>> {
-        match self.soft_timeout_for(candidate) {
-            Some(soft) => match race(flight.wait(), time::sleep(soft)).await {
-                Either::Left(landing) => Some(landing),
-                Either::Right(()) => None,
-            },
-            None => Some(flight.wait().await),
+        let Some(soft) = self.soft_timeout_for(candidate) else {
+            return Some(flight.wait().await);
+        };
+        let mut landing = pin!(flight.wait());
+        match race(landing.as_mut(), time::sleep(soft)).await {
+            Either::Left(landing) => Some(landing),
+            // Still young enough to serve now? Otherwise the fetch it is.
+            Either::Right(()) if self.soft_timeout_for(candidate).is_some() => None,
+            Either::Right(()) => Some(landing.await),
         }
     }
 
     /// The soft timeout, when a stale value could be served after it.
     pub(crate) fn soft_timeout_for(&self, candidate: Option<&Arc<Entry<V>>>) -> Option<Duration> {
-        let soft = self.config.soft_timeout?;
+        let soft = self.config.soft_timeout.filter(|_| has_runtime())?;
         let entry = candidate?;
         entry
             .usable_as_fallback(self.now(), self.config.fallback_age(self.config.fresh_for))
@@ -180,7 +186,6 @@ where
         result: &Result<V, Error<E>>,
     ) -> Option<Cached<V>> {
         let now = self.now();
-        let name = self.config.name.as_str();
         if rejected {
             if !self.config.degrade_on_rejection
                 || !entry.usable_as_fallback(now, self.config.fallback_age(self.config.fresh_for))
@@ -190,7 +195,7 @@ where
             let kind = result.as_ref().err()?.kind();
             bump(&self.stats.stale_fallbacks);
             tracing::debug!(
-                cache = name,
+                cache = self.config.name.as_str(),
                 ?kind,
                 "serving a stale value in place of a rejected fetch"
             );
@@ -201,48 +206,44 @@ where
             return None;
         }
         bump(&self.stats.stale_fallbacks);
+        self.throttle(entry, now);
+        Some(stale(entry, entry.age(now), StaleReason::FetchFailed))
+    }
+
+    /// Fail-safe after a failed fetch: `entry` is served without a fetch,
+    /// and refreshed by no hit, for the throttle period. Warns once per
+    /// episode. Returns when the throttle ends.
+    fn throttle(&self, entry: &Entry<V>, now: u64) -> u64 {
         let throttle = self.config.fail_safe_throttle;
-        let until = now.saturating_add(u64::try_from(throttle.as_nanos()).unwrap_or(u64::MAX));
+        let until = now.saturating_add(nanos(throttle));
         if entry.throttle(now, until) {
             tracing::warn!(
-                cache = name,
+                cache = self.config.name.as_str(),
                 age = ?entry.age(now),
                 throttle = ?throttle,
                 "fetch failed; serving a stale value (fail-safe)"
             );
         }
-        Some(stale(entry, entry.age(now), StaleReason::FetchFailed))
+        until
     }
 
     /// After a refresh of `entry` landed: give its claim back so a later
-    /// refresh may run (after the fail-safe throttle when it failed).
+    /// refresh may run — after the fail-safe throttle when the fetch itself
+    /// failed (a rejection is the inner policy's to pace, and is answered
+    /// from the cache only with `degrade_on_rejection`).
     pub(crate) fn after_refresh(&self, entry: &Entry<V>, landing: &Landing<V, E>) {
-        let now = self.now();
         match landing {
             Landing::Done {
                 outcome: Outcome::Failure,
+                rejected: false,
                 ..
+            } if self.config.fail_safe_max_age.is_some() => {
+                let until = self.throttle(entry, self.now());
+                entry.release_refresh(until);
             }
-            | Landing::Done { rejected: true, .. } => {
-                if self.config.fail_safe_max_age.is_some() {
-                    let throttle = self.config.fail_safe_throttle;
-                    let until =
-                        now.saturating_add(u64::try_from(throttle.as_nanos()).unwrap_or(u64::MAX));
-                    if entry.throttle(now, until) {
-                        tracing::warn!(
-                            cache = self.config.name.as_str(),
-                            age = ?entry.age(now),
-                            throttle = ?throttle,
-                            "refresh failed; serving the stale value (fail-safe)"
-                        );
-                    }
-                    entry.release_refresh(until);
-                } else {
-                    entry.release_refresh(0);
-                }
-            }
-            // A stored value replaces the entry; if none was stored (an
-            // invalidation, an ignored result) the next hit may try again.
+            // A stored value replaces the entry; if none was stored (a
+            // failure without fail-safe, a rejection, an invalidation, an
+            // ignored result) the next hit may try again.
             _ => entry.release_refresh(0),
         }
     }
@@ -273,15 +274,15 @@ where
             let candidate = match inner.lookup(key).await {
                 Lookup::Served(value) => return Ok(value),
                 Lookup::ServedRefresh(value, entry) => {
-                    match fetch.take() {
-                        Some(fetch) => self.refresh_in_background(key, entry, options, fetch()),
-                        None => entry.release_refresh(0),
+                    let claim = Claim::new(entry);
+                    if let Some(fetch) = fetch.take() {
+                        self.refresh_in_background(key, claim, options, fetch);
                     }
                     return Ok(value);
                 }
                 Lookup::Miss(candidate) => candidate,
             };
-            let flight = match inner.flights.join_or_lead(key, || inner.tags.generation()) {
+            let flight = match inner.flights.join_or_lead(key, inner.tags.generation()) {
                 Role::Lead(leader) => {
                     let Some(fetch) = fetch.take() else {
                         // Only reachable when this caller's own fetch task was
@@ -321,33 +322,42 @@ where
         }
     }
 
-    /// Starts the one refresh of `entry` that this caller claimed.
-    fn refresh_in_background<Fut>(
+    /// Starts the one refresh this caller claimed, as a task; the claim goes
+    /// back if the refresh cannot start, is cancelled or panics.
+    fn refresh_in_background<F, Fut>(
         &self,
         key: &K,
-        entry: Arc<Entry<V>>,
+        claim: Claim<V>,
         options: FetchOptions,
-        fetch: Fut,
+        fetch: F,
     ) where
+        F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, Error<E>>> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        let Role::Lead(leader) = inner.flights.join_or_lead(key, || inner.tags.generation()) else {
-            // A fetch for the key is already in flight: it replaces the entry.
-            entry.release_refresh(0);
-            return;
-        };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             // No runtime to run a background task on: leave it to a later hit.
-            entry.release_refresh(0);
+            return;
+        };
+        let Role::Lead(leader) = inner.flights.join_or_lead(key, inner.tags.generation()) else {
+            // A fetch for the key is already in flight: it replaces the entry.
             return;
         };
         bump(&inner.stats.refreshes);
+        let fetch = fetch();
         drop(runtime.spawn(async move {
+            let stand_in = Arc::clone(claim.entry());
             let landing = inner.lead(&leader, &options, fetch).await;
-            inner.after_refresh(&entry, &landing);
+            inner.after_refresh(&stand_in, &landing);
+            claim.settle();
         }));
     }
+}
+
+/// Whether tokio's runtime is here to run timers (a fetch outside one, on
+/// another executor, runs without the soft and hard timeouts).
+fn has_runtime() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
 }
 
 /// The error for a fetch whose task was cancelled before it finished.

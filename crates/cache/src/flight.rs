@@ -57,6 +57,8 @@ pub(crate) struct Flight<V, E> {
     generation: u64,
     state: Mutex<FlightState<V, E>>,
     landed: Notify,
+    /// Woken when a store this flight began is done.
+    stored: Notify,
 }
 
 struct FlightState<V, E> {
@@ -94,6 +96,24 @@ impl<V: Clone, E: Clone> Flight<V, E> {
         state.storing = Some(Arc::clone(entry));
         true
     }
+
+    /// Marks the store begun by [`begin_store`](Self::begin_store) as done.
+    pub(crate) fn end_store(&self) {
+        self.state.lock().storing = None;
+        self.stored.notify_waiters();
+    }
+
+    /// Waits until no store of this flight is in progress.
+    pub(crate) async fn wait_stored(&self) {
+        loop {
+            let mut notified = pin!(self.stored.notified());
+            notified.as_mut().enable();
+            if self.state.lock().storing.is_none() {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 /// The flights in progress, by key.
@@ -116,24 +136,30 @@ impl<K: Hash + Eq + Clone, V, E> Flights<K, V, E> {
         }
     }
 
-    /// Joins the flight for `key`, or registers one (noting `generation`) and leads it.
-    pub(crate) fn join_or_lead(
-        self: &Arc<Self>,
-        key: &K,
-        generation: impl FnOnce() -> u64,
-    ) -> Role<K, V, E> {
+    /// Joins the flight for `key`, or registers one and leads it.
+    ///
+    /// `generation` is the tag generation now. A flight that started before
+    /// an invalidation since (a lower generation), or whose key was
+    /// invalidated, is not joined: what it fetched may be exactly what the
+    /// invalidation was for. A new flight replaces it in the map (the old
+    /// one lands only for the callers it already has).
+    pub(crate) fn join_or_lead(self: &Arc<Self>, key: &K, generation: u64) -> Role<K, V, E> {
         let mut map = self.map.lock();
-        if let Some(flight) = map.get(key) {
+        if let Some(flight) = map.get(key)
+            && flight.generation >= generation
+            && !flight.state.lock().poisoned
+        {
             return Role::Follow(Arc::clone(flight));
         }
         let flight = Arc::new(Flight {
-            generation: generation(),
+            generation,
             state: Mutex::new(FlightState {
                 landing: None,
                 poisoned: false,
                 storing: None,
             }),
             landed: Notify::new(),
+            stored: Notify::new(),
         });
         map.insert(key.clone(), Arc::clone(&flight));
         Role::Lead(Leader {
@@ -144,16 +170,18 @@ impl<K: Hash + Eq + Clone, V, E> Flights<K, V, E> {
         })
     }
 
-    /// Stops the flight for `key`, if any, from storing what it fetches.
-    pub(crate) fn poison(&self, key: &K) {
+    /// Stops the flight for `key`, if any, from storing what it fetches,
+    /// revokes an entry it is storing right now, and returns the flight when
+    /// it is: the caller waits for that store to end before it writes the
+    /// key itself, so the store cannot land on top of its write.
+    pub(crate) fn poison(&self, key: &K) -> Option<Arc<Flight<V, E>>> {
         let map = self.map.lock();
-        if let Some(flight) = map.get(key) {
-            let mut state = flight.state.lock();
-            state.poisoned = true;
-            if let Some(entry) = state.storing.take() {
-                entry.revoke();
-            }
-        }
+        let flight = map.get(key)?;
+        let mut state = flight.state.lock();
+        state.poisoned = true;
+        let entry = state.storing.as_ref()?;
+        entry.revoke();
+        Some(Arc::clone(flight))
     }
 
     /// How many flights are in progress.

@@ -10,20 +10,21 @@
 //! pipeline.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
+use std::pin::{Pin, pin};
 use std::task::{Context as TaskContext, Poll, ready};
 
 use pin_project_lite::pin_project;
 
-use steadfast_core::{Classifier, Context, Error, Next, Policy, time};
+use steadfast_core::{Classifier, Context, Error, Next, Outcome, Policy, time};
 
 use crate::cache::{Cache, Lookup};
+use crate::entry::Claim;
 use crate::fetch::{Either, race};
+use crate::flight::Landing;
 use crate::flight::Role;
 use crate::snapshot::bump;
 use crate::store::{Key, Store};
-use crate::{Cached, Entry, FetchOptions, StaleReason};
+use crate::{Cached, FetchOptions, Freshness, StaleReason};
 
 impl<K, V, E, C, S> Policy<V, E> for Cache<K, V, E, C, S>
 where
@@ -104,17 +105,6 @@ where
     }
 }
 
-/// Gives a claimed refresh back if the caller refreshing goes away.
-struct Claim<'a, V>(Option<&'a Entry<V>>);
-
-impl<V> Drop for Claim<'_, V> {
-    fn drop(&mut self) {
-        if let Some(entry) = self.0 {
-            entry.release_refresh(0);
-        }
-    }
-}
-
 impl<K, V, E, C, S> Cache<K, V, E, C, S>
 where
     K: Key,
@@ -135,25 +125,30 @@ where
             let candidate = match inner.lookup(key).await {
                 Lookup::Served(value) => return Ok(value),
                 Lookup::ServedRefresh(value, entry) => {
+                    let claim = Claim::new(entry);
                     if !value.is_stale() {
-                        // Eager refresh needs a fetch that outlives this call.
-                        entry.release_refresh(0);
+                        // Eager refresh needs a fetch that outlives this call;
+                        // the claim goes back as it drops.
                         return Ok(value);
                     }
-                    return Ok(self.refresh_inline(key, &fetch, value, &entry).await);
+                    return Ok(self.refresh_inline(key, &fetch, value, claim).await);
                 }
                 Lookup::Miss(candidate) => candidate,
             };
-            match inner.flights.join_or_lead(key, || inner.tags.generation()) {
+            match inner.flights.join_or_lead(key, inner.tags.generation()) {
                 Role::Lead(leader) => {
-                    let run = inner.lead(&leader, &options, fetch());
+                    let mut run = pin!(inner.lead(&leader, &options, fetch()));
                     let landing = match inner.soft_timeout_for(candidate.as_ref()) {
-                        Some(soft) => match race(run, time::sleep(soft)).await {
+                        Some(soft) => match race(run.as_mut(), time::sleep(soft)).await {
                             Either::Left(landing) => landing,
-                            Either::Right(()) => {
+                            // Still young enough to serve? Otherwise the fetch it is.
+                            Either::Right(())
+                                if inner.soft_timeout_for(candidate.as_ref()).is_some() =>
+                            {
                                 let entry = candidate.expect("armed only with a stale value");
                                 return Ok(inner.soft_timeout_fallback(&entry));
                             }
+                            Either::Right(()) => run.await,
                         },
                         None => run.await,
                     };
@@ -178,36 +173,34 @@ where
 
     /// Refreshes a stale entry this caller claimed, through the pipeline,
     /// waiting at most the soft timeout; the stale value answers whatever
-    /// goes wrong.
+    /// goes wrong. The call was counted once, as a stale hit.
     async fn refresh_inline<F, Fut>(
         &self,
         key: &K,
         fetch: &F,
         served: Cached<V>,
-        entry: &Arc<Entry<V>>,
+        claim: Claim<V>,
     ) -> Cached<V>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<V, Error<E>>>,
     {
         let inner = &self.inner;
-        let Role::Lead(leader) = inner.flights.join_or_lead(key, || inner.tags.generation()) else {
-            entry.release_refresh(0);
+        let Role::Lead(leader) = inner.flights.join_or_lead(key, inner.tags.generation()) else {
             return served;
         };
         bump(&inner.stats.refreshes);
-        let mut claim = Claim(Some(entry));
         let options = FetchOptions::new();
         let run = inner.lead(&leader, &options, fetch());
         let landing = match inner.config.soft_timeout {
             Some(soft) => match race(run, time::sleep(soft)).await {
                 Either::Left(landing) => landing,
                 Either::Right(()) => {
-                    bump(&inner.stats.stale_fallbacks);
-                    let age = entry.age(inner.now());
+                    // The fetch ends with this call; the claim goes back.
+                    let age = claim.entry().age(inner.now());
                     return Cached::new(
                         served.into_value(),
-                        crate::Freshness::Stale {
+                        Freshness::Stale {
                             age,
                             reason: StaleReason::SoftTimeout,
                         },
@@ -216,10 +209,14 @@ where
             },
             None => run.await,
         };
-        claim.0 = None;
-        inner.after_refresh(entry, &landing);
-        match inner.resolve(landing, Some(entry)) {
-            Some(Ok(value)) => value,
+        inner.after_refresh(claim.entry(), &landing);
+        claim.settle();
+        match landing {
+            Landing::Done {
+                result: Ok(value),
+                outcome: Outcome::Success | Outcome::Ignore,
+                ..
+            } => Cached::new(value, Freshness::Fetched),
             _ => served,
         }
     }

@@ -29,7 +29,8 @@ pub(crate) fn bump(counter: &AtomicU64) {
 pub struct CacheSnapshot {
     /// The cache's name.
     pub name: Name,
-    /// Entries held by the store (after its pending maintenance).
+    /// Entries held by the store, as it counts them (moka's count lags its
+    /// batched maintenance).
     pub entries: u64,
     /// Tags carried by at least one entry (or not yet pruned).
     pub tags: usize,
@@ -40,7 +41,9 @@ pub struct CacheSnapshot {
     /// Calls served a stale value found at lookup: in the stale window
     /// (revalidating) or within a fail-safe throttle.
     pub stale_hits: u64,
-    /// Calls that found no servable value and went to a fetch.
+    /// Lookups that found no servable value: a get-or-fetch then fetches or
+    /// joins a fetch (and looks again if the fetch it joined is abandoned),
+    /// a [`get`](crate::Cache::get) returns `None`.
     pub misses: u64,
     /// Misses answered with a stale value in place of a fetch that failed,
     /// was rejected or outlasted the soft timeout.

@@ -66,9 +66,13 @@ pub trait Store<K, V>: Send + Sync + 'static {
     /// Drops every entry.
     fn clear(&self) -> impl Future<Output = ()> + Send;
 
-    /// How many entries are held now (after pending maintenance, where the
-    /// store defers it).
+    /// How many entries are held, cheaply (a store that defers its
+    /// maintenance may count entries it is about to drop).
     fn entry_count(&self) -> u64;
+
+    /// Runs maintenance the store defers (moka's evictions to its bound)
+    /// now. Nothing by default.
+    fn run_pending_tasks(&self) {}
 }
 
 /// A store the cache can build from its configured [`Capacity`].

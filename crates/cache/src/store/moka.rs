@@ -22,7 +22,7 @@ use crate::Entry;
 ///
 /// moka enforces its bound in batched maintenance after writes, so the count
 /// may run over the bound between two maintenance passes;
-/// [`run_pending_tasks`](MokaStore::run_pending_tasks) runs one now.
+/// [`Store::run_pending_tasks`] runs one now.
 pub struct MokaStore<K, V> {
     cache: moka::sync::Cache<K, Arc<Entry<V>>>,
 }
@@ -74,11 +74,6 @@ impl<K: Key, V: Send + Sync + 'static> MokaStore<K, V> {
         };
         MokaStore { cache }
     }
-
-    /// Runs moka's pending maintenance (evictions to the bound, expiries) now.
-    pub fn run_pending_tasks(&self) {
-        self.cache.run_pending_tasks();
-    }
 }
 
 impl<K: Key, V: Send + Sync + 'static> BuildStore<K, V> for MokaStore<K, V> {
@@ -109,8 +104,12 @@ impl<K: Key, V: Send + Sync + 'static> Store<K, V> for MokaStore<K, V> {
     }
 
     fn entry_count(&self) -> u64 {
-        self.cache.run_pending_tasks();
         self.cache.entry_count()
+    }
+
+    /// Runs moka's pending maintenance (evictions to the bound, expiries) now.
+    fn run_pending_tasks(&self) {
+        self.cache.run_pending_tasks();
     }
 }
 
