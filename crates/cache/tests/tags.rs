@@ -130,96 +130,130 @@ fn step() -> impl Strategy<Value = Step_> {
     ]
 }
 
-struct Pending {
-    value: u32,
-    send: oneshot::Sender<u32>,
-    caller: tokio::task::JoinHandle<()>,
+/// What happened, in the order of a logical clock: when each value's fetch
+/// started, and when each invalidation returned.
+#[derive(Default)]
+struct History {
+    started: HashMap<u32, (u64, u32, Vec<u8>)>, // value -> (time, key, tags)
+    tags: HashMap<u8, Vec<u64>>,
+    keys: HashMap<u32, Vec<u64>>,
+    all: Vec<u64>,
 }
 
-/// Runs `steps` against a cache and checks every read against the history.
+impl History {
+    /// Checks that `value`, served for `key` to a caller that started at
+    /// `asked`, was not fetched before an invalidation that returned before
+    /// the caller asked.
+    fn check(&self, value: u32, key: u32, asked: u64) {
+        let latest = |times: Option<&Vec<u64>>| {
+            times.map_or(0, |times| {
+                times
+                    .iter()
+                    .copied()
+                    .filter(|t| *t < asked)
+                    .max()
+                    .unwrap_or(0)
+            })
+        };
+        let (at, of_key, tags) = &self.started[&value];
+        assert_eq!(*of_key, key);
+        assert!(
+            *at > latest(Some(&self.all)),
+            "served {value} from before invalidate_all"
+        );
+        assert!(
+            *at > latest(self.keys.get(&key)),
+            "served {value} from before invalidate({key})"
+        );
+        for tag in tags {
+            assert!(
+                *at > latest(self.tags.get(tag)),
+                "served {value} from before invalidate_tag(t{tag})"
+            );
+        }
+    }
+}
+
+/// A caller of get-or-fetch: when it asked, for which key, and its answer.
+struct Caller {
+    asked: u64,
+    key: u32,
+    answer: tokio::task::JoinHandle<Option<u32>>,
+}
+
+/// Runs `steps` against a cache and checks every answer — of a read and of
+/// every get-or-fetch caller, leader or follower — against the history.
 async fn check(steps: Vec<Step_>) {
     let cache = Cache::<u32, u32, TestError>::builder().build().unwrap();
     let mut clock = 0u64;
-    let mut started: HashMap<u32, (u64, u32, Vec<u8>)> = HashMap::new(); // value -> (time, key, tags)
-    let mut tag_invalidated: HashMap<u8, u64> = HashMap::new();
-    let mut key_invalidated: HashMap<u32, u64> = HashMap::new();
-    let mut all_invalidated = 0u64;
-    let mut pending: HashMap<u32, Pending> = HashMap::new();
+    let mut history = History::default();
+    let mut fetches: Vec<(u32, u32, oneshot::Sender<u32>)> = Vec::new(); // (key, value, send)
+    let mut callers: Vec<Caller> = Vec::new();
     let mut next_value = 1u32;
     for step in steps {
         clock += 1;
         match step {
             Step_::Start { key, tags } => {
-                if pending.contains_key(&key) {
-                    continue;
-                }
                 let value = next_value;
                 next_value += 1;
                 let (send, receive) = oneshot::channel::<u32>();
                 let options = FetchOptions::new().tags(tags.iter().map(|t| format!("t{t}")));
                 let cache2 = cache.clone();
-                let caller = tokio::spawn(async move {
-                    let _ = cache2
+                let answer = tokio::spawn(async move {
+                    cache2
                         .get_or_fetch_with(&key, options, move || async move {
                             receive.await.map_err(|_| TestError::new("dropped"))
                         })
-                        .await;
+                        .await
+                        .ok()
+                        .map(|cached| *cached)
                 });
                 settle().await;
-                if caller.is_finished() {
-                    continue; // a hit: no fetch started
+                // The closure was dropped unused unless this caller leads a fetch.
+                if !send.is_closed() {
+                    history.started.insert(value, (clock, key, tags));
+                    fetches.push((key, value, send));
                 }
-                started.insert(value, (clock, key, tags));
-                pending.insert(
+                callers.push(Caller {
+                    asked: clock,
                     key,
-                    Pending {
-                        value,
-                        send,
-                        caller,
-                    },
-                );
+                    answer,
+                });
             }
             Step_::Complete { key } => {
-                if let Some(p) = pending.remove(&key) {
-                    let _ = p.send.send(p.value);
-                    p.caller.await.unwrap();
+                if let Some(i) = fetches.iter().position(|(k, _, _)| *k == key) {
+                    let (_, value, send) = fetches.remove(i);
+                    let _ = send.send(value);
+                    settle().await;
                 }
             }
             Step_::InvalidateTag(tag) => {
                 cache.invalidate_tag(&format!("t{tag}"));
-                tag_invalidated.insert(tag, clock);
+                history.tags.entry(tag).or_default().push(clock);
             }
             Step_::InvalidateKey(key) => {
                 cache.invalidate(&key).await;
-                key_invalidated.insert(key, clock);
+                history.keys.entry(key).or_default().push(clock);
             }
             Step_::InvalidateAll => {
                 cache.invalidate_all().await;
-                all_invalidated = clock;
+                history.all.push(clock);
             }
             Step_::Read(key) => {
                 if let Some(hit) = cache.get(&key).await {
-                    let (at, of_key, tags) = &started[&*hit];
-                    assert_eq!(*of_key, key);
-                    assert!(
-                        *at > all_invalidated,
-                        "served {} from before invalidate_all",
-                        *hit
-                    );
-                    assert!(
-                        *at > key_invalidated.get(&key).copied().unwrap_or(0),
-                        "served {} from before invalidate({key})",
-                        *hit
-                    );
-                    for tag in tags {
-                        assert!(
-                            *at > tag_invalidated.get(tag).copied().unwrap_or(0),
-                            "served {} from before invalidate_tag(t{tag})",
-                            *hit
-                        );
-                    }
+                    history.check(*hit, key, clock);
                 }
             }
+        }
+    }
+    // Finish every fetch, then check every caller's answer.
+    for (_, value, send) in fetches.drain(..) {
+        let _ = send.send(value);
+        settle().await;
+    }
+    for caller in callers {
+        if let Some(value) = caller.answer.await.unwrap() {
+            history.check(value, caller.key, caller.asked);
         }
     }
 }
