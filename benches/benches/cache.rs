@@ -10,13 +10,29 @@ use std::sync::Arc;
 use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
-use steadfast::cache::{MokaStore, QuickCacheStore};
+use steadfast::cache::{BuildStore, MokaStore, QuickCacheStore};
 use steadfast_benches::cache::{Ours, moka_raw, moka_sync_raw, next_key, ours, quick_cache_raw};
 use steadfast_benches::{iter_async, runtime};
 
 /// Ours on the default (moka) store, filled.
 fn ours_moka(rt: &tokio::runtime::Runtime, tagged: bool) -> Ours<MokaStore<u64, Arc<u64>>> {
     ours::<MokaStore<u64, Arc<u64>>>(rt, tagged)
+}
+
+/// Times `cache.get` on the key cycle as id `id`.
+fn hits<S: BuildStore<u64, Arc<u64>>>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &tokio::runtime::Runtime,
+    id: &str,
+    cache: &Ours<S>,
+) {
+    let counter = Cell::new(0);
+    group.bench_function(id, |b| {
+        iter_async(b, rt, || {
+            let key = next_key(&counter);
+            async move { cache.get(&key).await }
+        });
+    });
 }
 
 /// The raw peers, the same in both groups so each group's ratios come from one run.
@@ -57,14 +73,7 @@ fn cache_hit(c: &mut Criterion) {
     let mut group = c.benchmark_group("cache_hit");
 
     let cache = ours_moka(&rt, false);
-    let counter = Cell::new(0);
-    group.bench_function("steadfast", |b| {
-        iter_async(b, &rt, || {
-            let key = next_key(&counter);
-            let cache = &cache;
-            async move { cache.get(&key).await }
-        });
-    });
+    hits(&mut group, &rt, "steadfast", &cache);
     let counter = Cell::new(0);
     group.bench_function("steadfast_get_or_fetch", |b| {
         iter_async(b, &rt, || {
@@ -77,14 +86,7 @@ fn cache_hit(c: &mut Criterion) {
     drop(cache);
 
     let quick = ours::<QuickCacheStore<u64, Arc<u64>>>(&rt, false);
-    let counter = Cell::new(0);
-    group.bench_function("steadfast_quick_cache", |b| {
-        iter_async(b, &rt, || {
-            let key = next_key(&counter);
-            let quick = &quick;
-            async move { quick.get(&key).await }
-        });
-    });
+    hits(&mut group, &rt, "steadfast_quick_cache", &quick);
     drop(quick);
 
     peers(&mut group, &rt);
@@ -96,36 +98,15 @@ fn cache_hit_tagged(c: &mut Criterion) {
     let mut group = c.benchmark_group("cache_hit_tagged");
 
     let cache = ours_moka(&rt, true);
-    let counter = Cell::new(0);
-    group.bench_function("steadfast", |b| {
-        iter_async(b, &rt, || {
-            let key = next_key(&counter);
-            let cache = &cache;
-            async move { cache.get(&key).await }
-        });
-    });
+    hits(&mut group, &rt, "steadfast", &cache);
     // An unrelated tag invalidated after the fill: every hit now checks its
     // three tags one by one (the path after any write that invalidates).
     cache.invalidate_tag("unrelated");
-    let counter = Cell::new(0);
-    group.bench_function("steadfast_after_invalidation", |b| {
-        iter_async(b, &rt, || {
-            let key = next_key(&counter);
-            let cache = &cache;
-            async move { cache.get(&key).await }
-        });
-    });
+    hits(&mut group, &rt, "steadfast_after_invalidation", &cache);
     drop(cache);
 
     let quick = ours::<QuickCacheStore<u64, Arc<u64>>>(&rt, true);
-    let counter = Cell::new(0);
-    group.bench_function("steadfast_quick_cache", |b| {
-        iter_async(b, &rt, || {
-            let key = next_key(&counter);
-            let quick = &quick;
-            async move { quick.get(&key).await }
-        });
-    });
+    hits(&mut group, &rt, "steadfast_quick_cache", &quick);
     drop(quick);
 
     peers(&mut group, &rt);
