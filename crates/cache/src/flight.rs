@@ -141,15 +141,22 @@ impl<K: Hash + Eq + Clone, V, E> Flights<K, V, E> {
     /// `generation` is the tag generation now. A flight that started before
     /// an invalidation since (a lower generation), or whose key was
     /// invalidated, is not joined: what it fetched may be exactly what the
-    /// invalidation was for. A new flight replaces it in the map (the old
-    /// one lands only for the callers it already has).
+    /// invalidation was for. A new flight replaces it in the map; the old one
+    /// lands only for the callers it already has, and stores nothing.
     pub(crate) fn join_or_lead(self: &Arc<Self>, key: &K, generation: u64) -> Role<K, V, E> {
         let mut map = self.map.lock();
-        if let Some(flight) = map.get(key)
-            && flight.generation >= generation
-            && !flight.state.lock().poisoned
-        {
-            return Role::Follow(Arc::clone(flight));
+        if let Some(flight) = map.get(key) {
+            let mut state = flight.state.lock();
+            if flight.generation >= generation && !state.poisoned {
+                return Role::Follow(Arc::clone(flight));
+            }
+            // Superseded: it still answers its own callers but stores nothing
+            // (out of the map, no later `invalidate(key)` could reach it), and
+            // an entry it is storing right now is never served.
+            state.poisoned = true;
+            if let Some(entry) = &state.storing {
+                entry.revoke();
+            }
         }
         let flight = Arc::new(Flight {
             generation,

@@ -258,6 +258,31 @@ async fn check(steps: Vec<Step_>) {
     }
 }
 
+/// Found by the proptest: a fetch superseded after a tag invalidation (its
+/// key's next caller started a new one) was out of the map when
+/// `invalidate(key)` came, and stored its value after it.
+#[tokio::test]
+async fn a_superseded_fetch_stores_nothing() {
+    check(vec![
+        Step_::Start {
+            key: 1,
+            tags: vec![],
+        },
+        Step_::InvalidateTag(0),
+        Step_::Start {
+            key: 1,
+            tags: vec![],
+        },
+        Step_::InvalidateKey(1),
+        Step_::Complete { key: 1 },
+        Step_::Start {
+            key: 1,
+            tags: vec![],
+        },
+    ])
+    .await;
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
