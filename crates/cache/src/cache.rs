@@ -11,7 +11,7 @@ use steadfast_core::time::{Clock, TimeSource};
 use steadfast_core::{Classifier, DefaultClassifier, Error, Inspect, Operation, Policy};
 
 use crate::builder::{CacheBuilder, FreshForValue, TagsBy};
-use crate::entry::{Phase, Timeline};
+use crate::entry::{Claim, Phase, Timeline};
 use crate::flight::Flights;
 use crate::snapshot::{Stats, bump};
 use crate::store::{Key, MokaStore, Store};
@@ -46,12 +46,26 @@ pub(crate) struct Inner<K, V, E, C, S> {
     pub(crate) stats: Stats,
 }
 
+/// Which refreshes a caller of [`Inner::lookup`] can run, so that it claims
+/// no other: a claim taken only to be given back costs two atomic writes per
+/// hit, and can make a caller that could refresh miss its turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refreshes {
+    /// None: a plain read.
+    None,
+    /// A stale entry's, in the foreground (the cache as a policy).
+    Stale,
+    /// Stale and eager ones, in the background (get-or-fetch).
+    StaleAndEager,
+}
+
 /// What a lookup found.
 pub(crate) enum Lookup<V> {
     /// A servable value.
     Served(Cached<V>),
-    /// A servable value, and this caller claimed the entry's one refresh.
-    ServedRefresh(Cached<V>, Arc<Entry<V>>),
+    /// A servable value, and this caller claimed the entry's one refresh
+    /// (given back if the claim is dropped unsettled).
+    ServedRefresh(Cached<V>, Claim<V>),
     /// Nothing servable; maybe an expired entry that may stand in for a failed fetch.
     Miss(Option<Arc<Entry<V>>>),
 }
@@ -108,9 +122,10 @@ where
         self.clock.now_cached()
     }
 
-    /// Looks `key` up and decides what the caller is served.
+    /// Looks `key` up and decides what the caller is served; claims a due
+    /// refresh only of the kinds the caller can run.
     #[inline]
-    pub(crate) async fn lookup(&self, key: &K) -> Lookup<V> {
+    pub(crate) async fn lookup(&self, key: &K, refreshes: Refreshes) -> Lookup<V> {
         let Some(entry) = self.store.get(key).await else {
             bump(&self.stats.misses);
             return Lookup::Miss(None);
@@ -125,8 +140,11 @@ where
             Phase::Fresh => {
                 bump(&self.stats.hits);
                 let served = Cached::new(entry.value().clone(), Freshness::Fresh { age });
-                if entry.wants_eager_refresh(now) && entry.claim_refresh(now) {
-                    Lookup::ServedRefresh(served, entry)
+                if refreshes == Refreshes::StaleAndEager
+                    && entry.wants_eager_refresh(now)
+                    && entry.claim_refresh(now)
+                {
+                    Lookup::ServedRefresh(served, Claim::new(entry))
                 } else {
                     Lookup::Served(served)
                 }
@@ -134,8 +152,8 @@ where
             Phase::Stale => {
                 bump(&self.stats.stale_hits);
                 let served = stale(&entry, age, StaleReason::Revalidating);
-                if entry.claim_refresh(now) {
-                    Lookup::ServedRefresh(served, entry)
+                if refreshes != Refreshes::None && entry.claim_refresh(now) {
+                    Lookup::ServedRefresh(served, Claim::new(entry))
                 } else {
                     Lookup::Served(served)
                 }
@@ -218,13 +236,8 @@ where
     /// The value under `key` if one is servable now (fresh, in the stale
     /// window, or within a fail-safe throttle); never fetches.
     pub async fn get(&self, key: &K) -> Option<Cached<V>> {
-        match self.inner.lookup(key).await {
-            Lookup::Served(value) => Some(value),
-            Lookup::ServedRefresh(value, entry) => {
-                // No fetch to refresh with: let the next caller that has one do it.
-                entry.release_refresh(0);
-                Some(value)
-            }
+        match self.inner.lookup(key, Refreshes::None).await {
+            Lookup::Served(value) | Lookup::ServedRefresh(value, _) => Some(value),
             Lookup::Miss(_) => None,
         }
     }

@@ -10,9 +10,9 @@ use std::time::Duration;
 use steadfast_core::time::{self, nanos};
 use steadfast_core::{Classifier, Error, Outcome, TimedOut, classify};
 
-use crate::cache::{Cache, Inner, Lookup, stale};
+use crate::cache::{Cache, Inner, Lookup, Refreshes, stale};
 use crate::entry::Claim;
-use crate::flight::{Flight, Landing, Leader, Role};
+use crate::flight::{Landing, Leader, Role};
 use crate::snapshot::bump;
 use crate::store::{Key, Store};
 use crate::{Cached, Entry, FetchOptions, Freshness, StaleReason};
@@ -111,22 +111,23 @@ where
         }
     }
 
-    /// Waits for a flight; with a stale value at hand and a soft timeout,
-    /// at most that long (`None` then).
-    pub(crate) async fn wait(
+    /// Awaits `work` (a flight's landing, or leading it); with a stale value
+    /// at hand and a soft timeout, at most that long, then `None`: serve the
+    /// stale value instead — if it is still young enough by then, else the
+    /// work is awaited after all.
+    pub(crate) async fn within_soft_timeout<F: Future>(
         &self,
-        flight: &Flight<V, E>,
+        work: F,
         candidate: Option<&Arc<Entry<V>>>,
-    ) -> Option<Landing<V, E>> {
+    ) -> Option<F::Output> {
         let Some(soft) = self.soft_timeout_for(candidate) else {
-            return Some(flight.wait().await);
+            return Some(work.await);
         };
-        let mut landing = pin!(flight.wait());
-        match race(landing.as_mut(), time::sleep(soft)).await {
-            Either::Left(landing) => Some(landing),
-            // Still young enough to serve now? Otherwise the fetch it is.
+        let mut work = pin!(work);
+        match race(work.as_mut(), time::sleep(soft)).await {
+            Either::Left(out) => Some(out),
             Either::Right(()) if self.soft_timeout_for(candidate).is_some() => None,
-            Either::Right(()) => Some(landing.await),
+            Either::Right(()) => Some(work.await),
         }
     }
 
@@ -271,10 +272,9 @@ where
         let inner = &self.inner;
         let mut fetch = Some(fetch);
         loop {
-            let candidate = match inner.lookup(key).await {
+            let candidate = match inner.lookup(key, Refreshes::StaleAndEager).await {
                 Lookup::Served(value) => return Ok(value),
-                Lookup::ServedRefresh(value, entry) => {
-                    let claim = Claim::new(entry);
+                Lookup::ServedRefresh(value, claim) => {
                     if let Some(fetch) = fetch.take() {
                         self.refresh_in_background(key, claim, options, fetch);
                     }
@@ -312,7 +312,10 @@ where
                     flight
                 }
             };
-            let Some(landing) = inner.wait(&flight, candidate.as_ref()).await else {
+            let Some(landing) = inner
+                .within_soft_timeout(flight.wait(), candidate.as_ref())
+                .await
+            else {
                 let entry = candidate.expect("a soft timeout is only armed with a stale value");
                 return Ok(inner.soft_timeout_fallback(&entry));
             };
@@ -346,9 +349,8 @@ where
         bump(&inner.stats.refreshes);
         let fetch = fetch();
         drop(runtime.spawn(async move {
-            let stand_in = Arc::clone(claim.entry());
             let landing = inner.lead(&leader, &options, fetch).await;
-            inner.after_refresh(&stand_in, &landing);
+            inner.after_refresh(claim.entry(), &landing);
             claim.settle();
         }));
     }

@@ -10,14 +10,14 @@
 //! pipeline.
 
 use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, ready};
 
 use pin_project_lite::pin_project;
 
 use steadfast_core::{Classifier, Context, Error, Next, Outcome, Policy, time};
 
-use crate::cache::{Cache, Lookup};
+use crate::cache::{Cache, Lookup, Refreshes};
 use crate::entry::Claim;
 use crate::fetch::{Either, race};
 use crate::flight::Landing;
@@ -122,35 +122,21 @@ where
         let inner = &self.inner;
         let options = FetchOptions::new();
         loop {
-            let candidate = match inner.lookup(key).await {
+            let candidate = match inner.lookup(key, Refreshes::Stale).await {
                 Lookup::Served(value) => return Ok(value),
-                Lookup::ServedRefresh(value, entry) => {
-                    let claim = Claim::new(entry);
-                    if !value.is_stale() {
-                        // Eager refresh needs a fetch that outlives this call;
-                        // the claim goes back as it drops.
-                        return Ok(value);
-                    }
+                Lookup::ServedRefresh(value, claim) => {
                     return Ok(self.refresh_inline(key, &fetch, value, claim).await);
                 }
                 Lookup::Miss(candidate) => candidate,
             };
             match inner.flights.join_or_lead(key, inner.tags.generation()) {
                 Role::Lead(leader) => {
-                    let mut run = pin!(inner.lead(&leader, &options, fetch()));
-                    let landing = match inner.soft_timeout_for(candidate.as_ref()) {
-                        Some(soft) => match race(run.as_mut(), time::sleep(soft)).await {
-                            Either::Left(landing) => landing,
-                            // Still young enough to serve? Otherwise the fetch it is.
-                            Either::Right(())
-                                if inner.soft_timeout_for(candidate.as_ref()).is_some() =>
-                            {
-                                let entry = candidate.expect("armed only with a stale value");
-                                return Ok(inner.soft_timeout_fallback(&entry));
-                            }
-                            Either::Right(()) => run.await,
-                        },
-                        None => run.await,
+                    let run = inner.lead(&leader, &options, fetch());
+                    let Some(landing) = inner.within_soft_timeout(run, candidate.as_ref()).await
+                    else {
+                        // The fetch ends with this call; a follower takes over.
+                        let entry = candidate.expect("armed only with a stale value");
+                        return Ok(inner.soft_timeout_fallback(&entry));
                     };
                     if let Some(served) = inner.resolve(landing, candidate.as_ref()) {
                         return served;
@@ -158,7 +144,10 @@ where
                 }
                 Role::Follow(flight) => {
                     bump(&inner.stats.coalesced);
-                    let Some(landing) = inner.wait(&flight, candidate.as_ref()).await else {
+                    let Some(landing) = inner
+                        .within_soft_timeout(flight.wait(), candidate.as_ref())
+                        .await
+                    else {
                         let entry = candidate.expect("armed only with a stale value");
                         return Ok(inner.soft_timeout_fallback(&entry));
                     };
