@@ -10,8 +10,10 @@ use std::sync::Arc;
 use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
-use steadfast::cache::{BuildStore, MokaStore, QuickCacheStore};
-use steadfast_benches::cache::{Ours, moka_raw, moka_sync_raw, next_key, ours, quick_cache_raw};
+use steadfast::cache::{MokaStore, QuickCacheStore, Store};
+use steadfast_benches::cache::{
+    Ours, moka_raw, moka_sync_raw, next_key, ours, ours_expiring, quick_cache_raw,
+};
 use steadfast_benches::{iter_async, runtime};
 
 /// Ours on the default (moka) store, filled.
@@ -20,7 +22,7 @@ fn ours_moka(rt: &tokio::runtime::Runtime, tagged: bool) -> Ours<MokaStore<u64, 
 }
 
 /// Times `cache.get` on the key cycle as id `id`.
-fn hits<S: BuildStore<u64, Arc<u64>>>(
+fn hits<S: Store<u64, Arc<u64>>>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     rt: &tokio::runtime::Runtime,
     id: &str,
@@ -88,6 +90,11 @@ fn cache_hit(c: &mut Criterion) {
     let quick = ours::<QuickCacheStore<u64, Arc<u64>>>(&rt, false);
     hits(&mut group, &rt, "steadfast_quick_cache", &quick);
     drop(quick);
+
+    // The default store with moka's per-entry expiry turned on.
+    let expiring = ours_expiring(&rt);
+    hits(&mut group, &rt, "steadfast_moka_expiring", &expiring);
+    drop(expiring);
 
     peers(&mut group, &rt);
     group.finish();

@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use steadfast::cache::{BuildStore, Cache, FetchOptions};
+use steadfast::cache::{BuildStore, Cache, Capacity, FetchOptions, MokaStore, Store};
 
 /// Entries filled before timing; the timed calls cycle over their keys.
 pub const ENTRIES: u64 = 10_000;
@@ -48,7 +48,7 @@ pub fn empty_ours<S: BuildStore<u64, Arc<u64>>>() -> Ours<S> {
 
 /// Inserts keys `0..entries` (with [`tags`] when `tagged`), then lets the
 /// store finish its maintenance (moka's).
-pub fn fill_ours<S: BuildStore<u64, Arc<u64>>>(
+pub fn fill_ours<S: Store<u64, Arc<u64>>>(
     rt: &tokio::runtime::Runtime,
     cache: &Ours<S>,
     entries: u64,
@@ -72,7 +72,28 @@ pub fn fill_ours<S: BuildStore<u64, Arc<u64>>>(
 ///
 /// When a key is not a hit after the fill.
 pub fn ours<S: BuildStore<u64, Arc<u64>>>(rt: &tokio::runtime::Runtime, tagged: bool) -> Ours<S> {
-    let cache = empty_ours::<S>();
+    filled(rt, empty_ours::<S>(), tagged)
+}
+
+/// Ours on moka with moka's per-entry expiry on ([`MokaStore::expiring`]),
+/// filled: what that option costs a hit.
+///
+/// # Panics
+///
+/// When a key is not a hit after the fill.
+pub fn ours_expiring(rt: &tokio::runtime::Runtime) -> Ours<MokaStore<u64, Arc<u64>>> {
+    let cache = Cache::<u64, Arc<u64>, Infallible>::builder()
+        .fresh_for(Duration::from_secs(3600))
+        .build_with_store(MokaStore::expiring(Capacity::Entries(CAPACITY)))
+        .expect("a valid config");
+    filled(rt, cache, false)
+}
+
+fn filled<S: Store<u64, Arc<u64>>>(
+    rt: &tokio::runtime::Runtime,
+    cache: Ours<S>,
+    tagged: bool,
+) -> Ours<S> {
     fill_ours(rt, &cache, ENTRIES, tagged);
     rt.block_on(async {
         for key in 0..ENTRIES {
