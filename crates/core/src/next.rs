@@ -39,6 +39,30 @@ impl<Op> Clone for Leaf<'_, Op> {
 
 impl<Op> Copy for Leaf<'_, Op> {}
 
+impl<'a, Op> Leaf<'a, Op> {
+    /// The bottom of a pipeline around `op`.
+    ///
+    /// Policies build one only when they run an operation themselves rather
+    /// than through [`Policy::call`] (a policy whose own `call` avoids the
+    /// generic one's future, say).
+    #[inline]
+    pub fn new(op: &'a Op) -> Self {
+        Leaf(op)
+    }
+
+    /// Starts one attempt: what [`Next::invoke`] does, as a named future
+    /// that borrows nothing from the `Leaf`.
+    #[inline]
+    pub fn start<T, E>(&self, ctx: Context<'_>) -> LiftErr<Op::Future>
+    where
+        Op: Operation<T, E>,
+    {
+        LiftErr {
+            future: self.0.invoke(ctx.to_attempt()),
+        }
+    }
+}
+
 impl<'a, T, E, Op> Next<'a, T, E> for Leaf<'a, Op>
 where
     Op: Operation<T, E> + 'a,
@@ -49,16 +73,16 @@ where
 
     #[inline]
     fn invoke(self, ctx: Context<'a>) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a {
-        LiftErr {
-            future: self.0.invoke(ctx.to_attempt()),
-        }
+        self.start(ctx)
     }
 }
 
 pin_project! {
-    /// Maps the operation's `Err(e)` to `Err(Error::Inner(e))`.
+    /// One attempt of the operation at the bottom of a pipeline: its
+    /// `Err(e)` becomes `Err(Error::Inner(e))`. Made by [`Leaf::start`].
     #[derive(Debug)]
-    struct LiftErr<F> {
+    #[must_use = "futures do nothing unless polled"]
+    pub struct LiftErr<F> {
         #[pin]
         future: F,
     }
