@@ -12,6 +12,17 @@
 //! `poll` inlines into the future that awaits it, and the drop glue of a call
 //! that never left the fast path is one test of `rest`'s tag: what `rest`
 //! holds is dropped out of line.
+//!
+//! The same future serves both ways in. Through a pipeline it starts its
+//! attempts from the [`Next`](steadfast_core::Next) it was given; through
+//! [`Policy::call`](steadfast_core::Policy::call) it owns the caller's
+//! operation ([`Owned`](crate::source::Owned)), so `Retry::call` returns this future itself rather
+//! than the trait's generic `async` wrapper, whose `poll` is too large to be
+//! inlined into the caller. An answer that crosses a call that is not
+//! inlined comes back through memory, written field by field and then copied
+//! whole by the awaiting code, and that copy waits for the writes to reach
+//! the cache (a failed store-to-load forward): about 10 ns, three times the
+//! rest of a first success.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,11 +30,12 @@ use std::task::{Context as TaskContext, Poll};
 
 use pin_project_lite::pin_project;
 use steadfast_core::time::Instant;
-use steadfast_core::{Classifier, Context, Error, Next, Outcome, classify};
+use steadfast_core::{Classifier, Context, Error, Outcome, classify};
 
 use crate::RetryAfter;
 use crate::hedge::{BoxedExtra, Companion, Entry, Extra, Hedging};
 use crate::policy::Shared;
+use crate::source::{CallContext, Source};
 
 pin_project! {
     /// A sequential call's retry loop, once its first attempt has failed.
@@ -67,10 +79,11 @@ fn drop_extra<C, H, F, R>(extra: BoxedExtra<'_, C, H, F, R>) {
 
 pin_project! {
     /// The future of one call: its first attempt inline, the rest boxed.
-    pub(crate) struct RetryFuture<'a, C, H, N, M, F, R> {
+    pub(crate) struct RetryFuture<'a, C, H, X, N, M, F, R> {
         shared: &'a Shared<C, H>,
-        ctx: Context<'a>,
-        next: N,
+        ctx: X,
+        // What attempts start from: a `Piped` next or an `Owned` operation.
+        source: N,
         make: M,
         start: Option<Instant>,
         // `None` once it has finished (or been dropped, for a loser).
@@ -80,25 +93,25 @@ pin_project! {
     }
 }
 
-impl<'a, C, H, N, M, F, R> RetryFuture<'a, C, H, N, M, F, R>
+impl<'a, C, H, X, N, M, F, R> RetryFuture<'a, C, H, X, N, M, F, R>
 where
-    N: Clone,
-    M: Fn(N, Context<'a>) -> F,
+    X: CallContext<'a>,
+    M: Fn(&N, Context<'a>) -> F,
 {
     /// A call whose first attempt starts now.
     #[inline]
     pub(crate) fn new(
         shared: &'a Shared<C, H>,
-        ctx: Context<'a>,
-        next: N,
+        ctx: X,
+        source: N,
         make: M,
         start: Option<Instant>,
     ) -> Self {
-        let first = make(next.clone(), ctx.with_attempt(1).with_hedge(false));
+        let first = make(&source, ctx.get().with_attempt(1).with_hedge(false));
         RetryFuture {
             shared,
             ctx,
-            next,
+            source,
             make,
             start,
             first: Some(first),
@@ -107,20 +120,38 @@ where
     }
 }
 
-impl<'a, T, E, C, H, N, M, F> RetryFuture<'a, C, H, N, M, F, Result<T, Error<E>>>
+impl<'a, T, E, C, H, X, N, M, F> RetryFuture<'a, C, H, X, N, M, F, Result<T, Error<E>>>
 where
+    X: CallContext<'a>,
     T: Send + 'a,
     E: Send + 'a,
-    N: Next<'a, T, E>,
-    M: Fn(N, Context<'a>) -> F,
+    N: Source + Send + Sync + 'a,
+    M: Fn(&N, Context<'a>) -> F + Clone + Send + Sync + 'a,
     C: Classifier<T, E>,
     H: RetryAfter<T, E>,
     F: Future<Output = Result<T, Error<E>>> + Send + 'a,
 {
+    /// [`poll_rest`](Self::poll_rest) out of line, its answer left in `out`
+    /// rather than returned: returned, it would share the fast path's result
+    /// slot in memory, and the awaiting code's copy of that slot would stall
+    /// on the fast path's narrower writes. This way a first success stays in
+    /// registers.
+    #[inline(never)]
+    fn poll_rest_into(
+        self: Pin<&mut Self>,
+        entry: Entry<Result<T, Error<E>>>,
+        cx: &mut TaskContext<'_>,
+        out: &mut Option<Result<T, Error<E>>>,
+    ) {
+        if let Poll::Ready(answer) = self.poll_rest(entry, cx) {
+            *out = Some(answer);
+        }
+    }
+
     /// Everything but a lone first attempt that is pending or not a failure:
     /// starting the retries, hedging, polling what is boxed. Out of line, so
     /// the `poll` of a call that needs none of it stays small.
-    #[inline(never)]
+    #[inline]
     fn poll_rest(
         self: Pin<&mut Self>,
         entry: Entry<Result<T, Error<E>>>,
@@ -141,8 +172,14 @@ where
             }
             let mut first = this.first;
             first.set(None);
-            let attempts =
-                crate::sequential::run(shared, *this.ctx, this.next.clone(), failed, *this.start);
+            let attempts = crate::sequential::run(
+                shared,
+                this.ctx.get(),
+                this.source.for_retries(),
+                this.make.clone(),
+                failed,
+                *this.start,
+            );
             let mut extra: BoxedExtra<'a, C, H, F, Result<T, Error<E>>> =
                 Box::pin(Retrying { attempts });
             let polled = extra.as_mut().poll_retrying(cx);
@@ -152,8 +189,8 @@ where
         let hedging = Hedging {
             shared,
             config,
-            ctx: *this.ctx,
-            next: &*this.next,
+            ctx: this.ctx.get(),
+            source: &*this.source,
             make: &*this.make,
             start: *this.start,
         };
@@ -161,12 +198,13 @@ where
     }
 }
 
-impl<'a, T, E, C, H, N, M, F> Future for RetryFuture<'a, C, H, N, M, F, Result<T, Error<E>>>
+impl<'a, T, E, C, H, X, N, M, F> Future for RetryFuture<'a, C, H, X, N, M, F, Result<T, Error<E>>>
 where
+    X: CallContext<'a>,
     T: Send + 'a,
     E: Send + 'a,
-    N: Next<'a, T, E>,
-    M: Fn(N, Context<'a>) -> F,
+    N: Source + Send + Sync + 'a,
+    M: Fn(&N, Context<'a>) -> F + Clone + Send + Sync + 'a,
     C: Classifier<T, E>,
     H: RetryAfter<T, E>,
     F: Future<Output = Result<T, Error<E>>> + Send + 'a,
@@ -195,6 +233,11 @@ where
         } else {
             Entry::Poll
         };
-        self.poll_rest(entry, cx)
+        let mut out = None;
+        self.poll_rest_into(entry, cx, &mut out);
+        match out {
+            Some(answer) => Poll::Ready(answer),
+            None => Poll::Pending,
+        }
     }
 }

@@ -126,9 +126,9 @@ pub(crate) struct Hedging<'p, 'a, C, H, N, M> {
     pub(crate) shared: &'a Shared<C, H>,
     pub(crate) config: &'a HedgeConfig,
     pub(crate) ctx: Context<'a>,
-    pub(crate) next: &'p N,
-    /// Starts an attempt: `|next, ctx| next.invoke(ctx)`, a zero-sized closure
-    /// that names the attempt's future type for the hedges' set.
+    pub(crate) source: &'p N,
+    /// Starts an attempt from the source, a zero-sized closure that names the
+    /// attempt's future type for the hedges' set.
     pub(crate) make: &'p M,
     pub(crate) start: Option<Instant>,
 }
@@ -164,14 +164,10 @@ pub(crate) type CompanionSlot<'a, C, H, F, T, E> =
 impl<'a, C, H, N, M> Hedging<'_, 'a, C, H, N, M> {
     fn hedge<F>(&self, number: u32) -> Numbered<F>
     where
-        N: Clone,
-        M: Fn(N, Context<'a>) -> F,
+        M: Fn(&N, Context<'a>) -> F,
     {
         Numbered {
-            future: (self.make)(
-                self.next.clone(),
-                self.ctx.with_attempt(number).with_hedge(true),
-            ),
+            future: (self.make)(self.source, self.ctx.with_attempt(number).with_hedge(true)),
             number,
         }
     }
@@ -212,8 +208,7 @@ impl<'a, C, H, N, M> Hedging<'_, 'a, C, H, N, M> {
     ) -> Poll<Result<T, Error<E>>>
     where
         F: Future<Output = Result<T, Error<E>>> + Send + 'a,
-        N: Clone,
-        M: Fn(N, Context<'a>) -> F,
+        M: Fn(&N, Context<'a>) -> F,
         C: Classifier<T, E>,
         H: RetryAfter<T, E>,
     {
@@ -305,8 +300,7 @@ impl<'a, C, H, N, M> Hedging<'_, 'a, C, H, N, M> {
     ) -> Option<Result<T, Error<E>>>
     where
         F: Send + 'a,
-        N: Clone,
-        M: Fn(N, Context<'a>) -> F,
+        M: Fn(&N, Context<'a>) -> F,
         C: Classifier<T, E>,
         H: Sync,
     {
@@ -330,8 +324,7 @@ impl<'a, C, H, N, M> Hedging<'_, 'a, C, H, N, M> {
     ) -> Option<Result<T, Error<E>>>
     where
         F: Send + 'a,
-        N: Clone,
-        M: Fn(N, Context<'a>) -> F,
+        M: Fn(&N, Context<'a>) -> F,
         C: Sync,
         H: Sync,
     {

@@ -127,6 +127,7 @@ mod policy;
 mod rejection;
 mod rng;
 mod sequential;
+mod source;
 
 pub use backoff::{Backoff, Delays, Jitter};
 pub use budget::{BudgetConfig, BudgetSnapshot};

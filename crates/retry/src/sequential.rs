@@ -4,10 +4,11 @@
 //! [`Retry::execute`](crate::Retry). Here the clock is read, the budget
 //! consulted and the backoff's random source seeded.
 
+use std::future::Future;
 use std::time::Duration;
 
 use steadfast_core::time::{self, Instant};
-use steadfast_core::{Classifier, Context, Error, Next, Outcome, classify};
+use steadfast_core::{Classifier, Context, Error, Outcome, classify};
 
 use crate::backoff::Delays;
 use crate::budget::Permit;
@@ -139,16 +140,19 @@ impl<C, H> Shared<C, H> {
 }
 
 /// Retries until an attempt is not a failure or a limit says stop; the
-/// first attempt (`result`) has already failed.
-pub(crate) async fn run<'a, T, E, C, H, N>(
+/// first attempt (`result`) has already failed. `make` starts an attempt
+/// from `source`, as in [`RetryFuture`](crate::future).
+pub(crate) async fn run<'a, T, E, C, H, S, M, F>(
     shared: &'a Shared<C, H>,
     ctx: Context<'a>,
-    next: N,
+    source: S,
+    make: M,
     mut result: Result<T, Error<E>>,
     start: Option<Instant>,
 ) -> Result<T, Error<E>>
 where
-    N: Next<'a, T, E>,
+    M: Fn(&S, Context<'a>) -> F,
+    F: Future<Output = Result<T, Error<E>>>,
     C: Classifier<T, E>,
     H: RetryAfter<T, E>,
 {
@@ -187,10 +191,7 @@ where
         }
         Counters::add(&shared.counters.retries);
         attempt += 1;
-        let next_result = next
-            .clone()
-            .invoke(ctx.with_attempt(attempt).with_hedge(false))
-            .await;
+        let next_result = make(&source, ctx.with_attempt(attempt).with_hedge(false)).await;
         let (outcome, next_result) = classify(&shared.classifier, next_result);
         if outcome != Outcome::Failure {
             return next_result;
