@@ -98,6 +98,31 @@ where
     {
         (**self).execute(ctx, next)
     }
+
+    // Forwarded, so a policy whose own `call` beats the default keeps it.
+    #[inline]
+    fn call<'a, Op>(&'a self, op: Op) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, E> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        (**self).call(op)
+    }
+
+    #[inline]
+    fn call_with<'a, Op>(
+        &'a self,
+        ctx: Context<'a>,
+        op: Op,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, E> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        (**self).call_with(ctx, op)
+    }
 }
 
 /// A policy behind an `Arc` (a library's client holding one) is the same policy.
@@ -119,5 +144,30 @@ where
         E: 'a,
     {
         (**self).execute(ctx, next)
+    }
+
+    // Forwarded, so a policy whose own `call` beats the default keeps it.
+    #[inline]
+    fn call<'a, Op>(&'a self, op: Op) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, E> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        (**self).call(op)
+    }
+
+    #[inline]
+    fn call_with<'a, Op>(
+        &'a self,
+        ctx: Context<'a>,
+        op: Op,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, E> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        (**self).call_with(ctx, op)
     }
 }

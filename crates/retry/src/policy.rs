@@ -279,6 +279,13 @@ where
     /// Runs `op` under this retry. Unlike the trait's default, the future is
     /// the retry's own, which owns `op`: its `poll` is small enough to inline
     /// into the caller's, so a first success comes back in registers.
+    ///
+    /// The call starts as it is made, as a breaker's admission does: it is
+    /// counted, its first attempt is made (`op` invoked) and `max_elapsed`
+    /// starts counting before this returns, not at the first poll. Starting
+    /// at the first poll cost a first success half as much again (62
+    /// instructions against 47). Inside a pipeline, the retry starts when
+    /// the pipeline's future is first polled.
     #[inline]
     fn call<'a, Op>(&'a self, op: Op) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
     where

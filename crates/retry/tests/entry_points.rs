@@ -1,11 +1,13 @@
 //! `Retry::call` and `call_with` run the retry's own future, which owns the
-//! operation; inside a pipeline the retry runs from the `Next` it is given.
-//! The same scripts through all three ways in give the same answers, the
-//! same attempt times and the same counters.
+//! operation (also through an `Arc`, which forwards them); inside a pipeline
+//! the retry runs from the `Next` it is given. The same scripts through every
+//! way in give the same answers, the same attempt times and the same
+//! counters.
 
 mod common;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{BOOM, Timed, ms};
@@ -30,10 +32,11 @@ struct Run {
 enum Way {
     Call,
     CallWith,
+    Shared,
     Pipeline,
 }
 
-const WAYS: [Way; 3] = [Way::Call, Way::CallWith, Way::Pipeline];
+const WAYS: [Way; 4] = [Way::Call, Way::CallWith, Way::Shared, Way::Pipeline];
 
 async fn run(way: Way, builder: fn() -> RetryBuilder, steps: Vec<Step<u32, TestError>>) -> Run {
     let retry = builder().build().unwrap();
@@ -41,6 +44,7 @@ async fn run(way: Way, builder: fn() -> RetryBuilder, steps: Vec<Step<u32, TestE
     let answer = match way {
         Way::Call => retry.call(op.clone()).await,
         Way::CallWith => retry.call_with(Context::new(), op.clone()).await,
+        Way::Shared => Arc::new(retry.clone()).call(op.clone()).await,
         Way::Pipeline => {
             Pipeline::new(Identity)
                 .then(retry.clone())
@@ -202,5 +206,38 @@ async fn dropped_at_any_point_leaves_nothing_running() {
         assert_eq!(op.op.in_flight(), 0, "dropped at {at:?}");
         let expected_cancelled = u64::from(at != ms(50));
         assert_eq!(op.op.cancelled(), expected_cancelled, "dropped at {at:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_direct_call_starts_when_made_a_pipeline_when_polled() {
+    // Made, then left for 10 s. `call` and `call_with` count the call, start
+    // its first attempt and start `max_elapsed` as they return, as a
+    // breaker decides admission (documented on `Retry::call`); a pipeline's
+    // call starts at its first poll. Attempts 100 ms apart fit in 150 ms from
+    // the start: the first only when the clock started 10 s before.
+    for way in WAYS {
+        let retry = sequential().max_elapsed(ms(150)).build().unwrap();
+        let op = Timed::new(ScriptedOp::new([Step::err(BOOM)]));
+        let pipeline = Pipeline::new(Identity).then(retry.clone());
+        let shared = Arc::new(retry.clone());
+        let call: std::pin::Pin<Box<dyn Future<Output = Answer> + Send + '_>> = match way {
+            Way::Call => Box::pin(retry.call(op.clone())),
+            Way::CallWith => Box::pin(retry.call_with(Context::new(), op.clone())),
+            Way::Shared => Box::pin(shared.call(op.clone())),
+            Way::Pipeline => Box::pin(pipeline.call(op.clone())),
+        };
+        let eager = !matches!(way, Way::Pipeline);
+        tokio::time::advance(ms(10_000)).await;
+        assert_eq!(op.starts().len(), usize::from(eager), "{way:?}");
+        assert_eq!(retry.snapshot().calls, u64::from(eager), "{way:?}");
+        assert_eq!(call.await, Err(Error::Inner(BOOM)), "{way:?}");
+        let expected = if eager {
+            vec![ms(0)]
+        } else {
+            vec![ms(10_000), ms(10_100)]
+        };
+        assert_eq!(op.starts(), expected, "{way:?}");
+        assert_eq!(retry.snapshot().calls, 1, "{way:?}");
     }
 }
