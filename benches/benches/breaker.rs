@@ -19,54 +19,22 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use failsafe::futures::CircuitBreaker as _;
 use steadfast::Policy;
-use steadfast::breaker::{Breaker, BreakerConfig, CountWindow, Window};
+use steadfast::breaker::Breaker;
+use steadfast_benches::fixtures::{BREAKER_MODES, closed_breaker};
 use steadfast_benches::{BenchError, iter_async, iter_contended, op, runtime};
 use tower::ServiceExt;
 
 /// recloser's default rule: 50 % failures over the last 100 calls.
 fn like_recloser() -> Breaker {
-    Breaker::builder()
-        .failure_rate_over_calls(0.5, 100, 100)
-        .build()
-        .expect("a valid rule")
+    closed_breaker("steadfast").expect("a known id")
 }
 
 /// steadfast in each trip-rule mode, by bench id.
 fn modes() -> Vec<(&'static str, Breaker)> {
-    let b = Breaker::builder;
-    let build = |builder: steadfast::breaker::BreakerBuilder| builder.build().expect("valid");
-    vec![
-        ("steadfast-consecutive", build(b().consecutive_failures(5))),
-        (
-            "steadfast-standard",
-            Breaker::from_config(BreakerConfig::standard()).expect("the standard preset is valid"),
-        ),
-        (
-            "steadfast-count",
-            build(b().failure_rate_over_calls(0.5, 100, 20)),
-        ),
-        (
-            "steadfast-time",
-            build(b().failure_rate_over_time(0.5, Duration::from_secs(10), 20)),
-        ),
-        (
-            "steadfast-slow",
-            build(b().slow_calls(Duration::from_secs(1), 0.5, 100, 20)),
-        ),
-        (
-            "steadfast-all",
-            build(
-                b().consecutive_failures(5)
-                    .failure_rate_over_calls(0.5, 100, 20)
-                    .failure_rate_over_time(0.5, Duration::from_secs(10), 20)
-                    .slow_call_rate(
-                        Duration::from_secs(1),
-                        0.5,
-                        Window::Count(CountWindow::new(100, 20)),
-                    ),
-            ),
-        ),
-    ]
+    BREAKER_MODES[1..]
+        .iter()
+        .map(|&id| (id, closed_breaker(id).expect("a known id")))
+        .collect()
 }
 
 fn recloser() -> recloser::AsyncRecloser {

@@ -8,30 +8,14 @@
 //! where the crate has one on by default (steadfast). tower's `Retry` runs
 //! with a policy that never retries, its cheapest form.
 
-use std::future::Ready;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use steadfast::Policy;
 use steadfast::retry::{HedgeConfig, Retry};
+use steadfast_benches::fixtures::NeverRetry;
 use steadfast_benches::{BenchError, iter_async, op, runtime};
 use tower::ServiceExt;
-
-/// A tower retry policy that never retries.
-#[derive(Clone, Copy)]
-struct NeverRetry;
-
-impl<Req: Clone, Res, E> tower::retry::Policy<Req, Res, E> for NeverRetry {
-    type Future = Ready<()>;
-
-    fn retry(&mut self, _req: &mut Req, _result: &mut Result<Res, E>) -> Option<Self::Future> {
-        None
-    }
-
-    fn clone_request(&mut self, req: &Req) -> Option<Req> {
-        Some(req.clone())
-    }
-}
 
 fn retry_first_success(c: &mut Criterion) {
     let rt = runtime();

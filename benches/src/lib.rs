@@ -7,6 +7,7 @@
 //! and the difference is the policy.
 
 pub mod cache;
+pub mod fixtures;
 
 use std::future::Future;
 use std::hint::black_box;
@@ -66,15 +67,23 @@ where
     F: FnMut() -> Fut,
     Fut: Future,
 {
-    b.iter_custom(|iters| {
-        rt.block_on(async {
-            let start = Instant::now();
-            for _ in 0..iters {
-                black_box(f().await);
-            }
-            start.elapsed()
-        })
-    });
+    b.iter_custom(|iters| time_async(rt, iters, &mut f));
+}
+
+/// The time `iters` awaits of `f()` take inside one `block_on`: the loop of
+/// [`iter_async`], for programs that time cases themselves.
+pub fn time_async<F, Fut>(rt: &tokio::runtime::Runtime, iters: u64, mut f: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future,
+{
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(f().await);
+        }
+        start.elapsed()
+    })
 }
 
 /// Times `iters` awaits of `f()` on each of two threads at once (each with its

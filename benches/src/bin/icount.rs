@@ -7,30 +7,14 @@
 //!
 //! `cargo run --release -p steadfast-benches --bin icount -- CASE N`
 
-use std::future::Ready;
 use std::hint::black_box;
 use std::time::Duration;
 
 use steadfast::retry::{HedgeConfig, Retry};
 use steadfast::{Identity, Pipeline, Policy, Timeout};
+use steadfast_benches::fixtures::NeverRetry;
 use steadfast_benches::{op, runtime};
 use tower::ServiceExt;
-
-/// A tower retry policy that never retries (as in `benches/benches/retry.rs`).
-#[derive(Clone, Copy)]
-struct NeverRetry;
-
-impl<Req: Clone, Res, E> tower::retry::Policy<Req, Res, E> for NeverRetry {
-    type Future = Ready<()>;
-
-    fn retry(&mut self, _req: &mut Req, _result: &mut Result<Res, E>) -> Option<Self::Future> {
-        None
-    }
-
-    fn clone_request(&mut self, req: &Req) -> Option<Req> {
-        Some(req.clone())
-    }
-}
 
 /// The cases, named `GROUP/ID` as in the criterion benches.
 const CASES: &[&str] = &[
@@ -152,34 +136,9 @@ mod breaker {
     use std::time::Duration;
 
     use steadfast::Policy;
-    use steadfast::breaker::{Breaker, BreakerBuilder, BreakerConfig, CountWindow, Window};
+    use steadfast::breaker::Breaker;
+    use steadfast_benches::fixtures::closed_breaker;
     use steadfast_benches::{BenchError, op};
-
-    fn closed(id: &str) -> Option<Breaker> {
-        let b = Breaker::builder;
-        let build = |builder: BreakerBuilder| Some(builder.build().expect("valid"));
-        match id {
-            "steadfast" => build(b().failure_rate_over_calls(0.5, 100, 100)),
-            "steadfast-consecutive" => build(b().consecutive_failures(5)),
-            "steadfast-standard" => {
-                Some(Breaker::from_config(BreakerConfig::standard()).expect("the preset is valid"))
-            }
-            "steadfast-count" => build(b().failure_rate_over_calls(0.5, 100, 20)),
-            "steadfast-time" => build(b().failure_rate_over_time(0.5, Duration::from_secs(10), 20)),
-            "steadfast-slow" => build(b().slow_calls(Duration::from_secs(1), 0.5, 100, 20)),
-            "steadfast-all" => build(
-                b().consecutive_failures(5)
-                    .failure_rate_over_calls(0.5, 100, 20)
-                    .failure_rate_over_time(0.5, Duration::from_secs(10), 20)
-                    .slow_call_rate(
-                        Duration::from_secs(1),
-                        0.5,
-                        Window::Count(CountWindow::new(100, 20)),
-                    ),
-            ),
-            _ => None,
-        }
-    }
 
     async fn fail() -> Result<u64, BenchError> {
         Err(BenchError)
@@ -200,7 +159,7 @@ mod breaker {
                 });
             }
             ("breaker_closed", id) => {
-                let Some(breaker) = closed(id) else {
+                let Some(breaker) = closed_breaker(id) else {
                     return false;
                 };
                 rt.block_on(async {
