@@ -13,6 +13,7 @@ use steadfast_core::{Classifier, DefaultClassifier, Error, Inspect, Operation, P
 use crate::builder::{CacheBuilder, FreshForValue, TagsBy};
 use crate::entry::{Claim, Phase, Timeline};
 use crate::flight::Flights;
+use crate::get::Get;
 use crate::snapshot::{Stats, bump};
 use crate::store::{Key, MokaStore, Store};
 use crate::tags::Tags;
@@ -126,7 +127,17 @@ where
     /// refresh only of the kinds the caller can run.
     #[inline]
     pub(crate) async fn lookup(&self, key: &K, refreshes: Refreshes) -> Lookup<V> {
-        let Some(entry) = self.store.get(key).await else {
+        let entry = self.store.get(key).await;
+        self.judge(entry, refreshes)
+    }
+
+    /// What the caller of a lookup that found `entry` is served. Always
+    /// inlined: `Cache::get` inlines it into its caller, so a hit comes back
+    /// in registers (see [`Get`](crate::get::Get)).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    pub(crate) fn judge(&self, entry: Option<Arc<Entry<V>>>, refreshes: Refreshes) -> Lookup<V> {
+        let Some(entry) = entry else {
             bump(&self.stats.misses);
             return Lookup::Miss(None);
         };
@@ -235,11 +246,13 @@ where
 {
     /// The value under `key` if one is servable now (fresh, in the stale
     /// window, or within a fail-safe throttle); never fetches.
-    pub async fn get(&self, key: &K) -> Option<Cached<V>> {
-        match self.inner.lookup(key, Refreshes::None).await {
-            Lookup::Served(value) | Lookup::ServedRefresh(value, _) => Some(value),
-            Lookup::Miss(_) => None,
-        }
+    ///
+    /// The future is the cache's own ([`Get`](crate::get::Get)) rather than
+    /// an `async fn`'s, so that it inlines into the caller and a hit comes
+    /// back in registers.
+    #[inline]
+    pub fn get<'a>(&'a self, key: &'a K) -> impl Future<Output = Option<Cached<V>>> + Send + 'a {
+        Get::new(&self.inner, self.inner.store.get(key))
     }
 
     /// The value under `key`; on a miss, `fetch` runs (once, however many

@@ -70,6 +70,7 @@ mod config;
 mod entry;
 mod fetch;
 mod flight;
+mod get;
 mod options;
 mod policy;
 mod snapshot;

@@ -1,0 +1,62 @@
+//! [`Get`]: the future of [`Cache::get`](crate::Cache::get).
+//!
+//! An `async fn` would do, but its `poll` is too large to be inlined into
+//! the caller's, and an answer that crosses a call comes back through
+//! memory: written field by field, then copied whole by the awaiting code,
+//! and that copy waits for the writes to reach the cache (a failed
+//! store-to-load forward, about 10 ns, paid once per layer). This future
+//! polls the store and judges the entry in the caller's own code.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use pin_project_lite::pin_project;
+use steadfast_core::Classifier;
+
+use crate::cache::{Inner, Lookup, Refreshes};
+use crate::store::{Key, Store};
+use crate::{Cached, Entry};
+
+pin_project! {
+    /// A `get`: the store's lookup, then the entry judged as a read that
+    /// claims no refresh.
+    #[must_use = "futures do nothing unless polled"]
+    pub(crate) struct Get<'a, K, V, E, C, S, F> {
+        inner: &'a Inner<K, V, E, C, S>,
+        #[pin]
+        found: F,
+    }
+}
+
+impl<'a, K, V, E, C, S, F> Get<'a, K, V, E, C, S, F> {
+    /// A get of what `found` will find.
+    #[inline]
+    pub(crate) fn new(inner: &'a Inner<K, V, E, C, S>, found: F) -> Self {
+        Get { inner, found }
+    }
+}
+
+impl<K, V, E, C, S, F> Future for Get<'_, K, V, E, C, S, F>
+where
+    K: Key,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+    C: Classifier<V, E> + 'static,
+    S: Store<K, V>,
+    F: Future<Output = Option<Arc<Entry<V>>>>,
+{
+    type Output = Option<Cached<V>>;
+
+    #[allow(clippy::inline_always)] // the point of this future: see the module docs
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let entry = ready!(this.found.poll(cx));
+        Poll::Ready(match this.inner.judge(entry, Refreshes::None) {
+            Lookup::Served(value) | Lookup::ServedRefresh(value, _) => Some(value),
+            Lookup::Miss(_) => None,
+        })
+    }
+}
