@@ -14,6 +14,7 @@ use crate::builder::{CacheBuilder, FreshForValue, TagsBy};
 use crate::entry::{Claim, Phase, Timeline};
 use crate::flight::Flights;
 use crate::get::Get;
+use crate::remember::Remember;
 use crate::snapshot::{Stats, bump};
 use crate::store::{Key, MokaStore, Store};
 use crate::tags::Tags;
@@ -252,7 +253,11 @@ where
     /// back in registers.
     #[inline]
     pub fn get<'a>(&'a self, key: &'a K) -> impl Future<Output = Option<Cached<V>>> + Send + 'a {
-        Get::new(&self.inner, self.inner.store.get(key))
+        Get::new(
+            &self.inner,
+            key,
+            |inner: &'a Inner<K, V, E, C, S>, key: &'a K| inner.store.get(key),
+        )
     }
 
     /// The value under `key`; on a miss, `fetch` runs (once, however many
@@ -289,28 +294,31 @@ where
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn get_or_fetch<F, Fut>(&self, key: &K, fetch: F) -> Result<Cached<V>, Error<E>>
+    pub fn get_or_fetch<'a, F, Fut>(
+        &'a self,
+        key: &'a K,
+        fetch: F,
+    ) -> impl Future<Output = Result<Cached<V>, Error<E>>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>> + Send + 'static,
     {
         self.get_or_fetch_with(key, FetchOptions::new(), fetch)
-            .await
     }
 
     /// [`get_or_fetch`](Self::get_or_fetch) with tags and a fresh time for
     /// the entry the fetch stores.
-    pub async fn get_or_fetch_with<F, Fut>(
-        &self,
-        key: &K,
+    pub fn get_or_fetch_with<'a, F, Fut>(
+        &'a self,
+        key: &'a K,
         options: FetchOptions,
         fetch: F,
-    ) -> Result<Cached<V>, Error<E>>
+    ) -> impl Future<Output = Result<Cached<V>, Error<E>>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>> + Send + 'static,
     {
-        self.remember(key, options, move || lift(fetch())).await
+        self.remember(key, options, move || lift(fetch()))
     }
 
     /// [`get_or_fetch_with`](Self::get_or_fetch_with) where the fetch is
@@ -321,13 +329,13 @@ where
     /// gone. A rejection by the pipeline (open circuit, rate limited, …) is
     /// answered from a stale value when
     /// [`degrade_on_rejection`](CacheConfig::degrade_on_rejection) is set.
-    pub async fn get_or_fetch_through<P, Op>(
-        &self,
-        key: &K,
+    pub fn get_or_fetch_through<'a, P, Op>(
+        &'a self,
+        key: &'a K,
         options: FetchOptions,
         pipeline: &P,
         operation: Op,
-    ) -> Result<Cached<V>, Error<E>>
+    ) -> impl Future<Output = Result<Cached<V>, Error<E>>>
     where
         P: Policy<V, E> + Clone + 'static,
         Op: Operation<V, E> + 'static,
@@ -341,7 +349,31 @@ where
             let fetch: BoxFetch<V, E> = Box::pin(async move { pipeline.call(operation).await });
             fetch
         })
-        .await
+    }
+
+    /// Get-or-fetch with an owned fetch: a hit is judged in the caller's
+    /// code ([`Remember`]); anything else goes on in `remember_from`.
+    #[inline]
+    fn remember<'a, F, Fut>(
+        &'a self,
+        key: &'a K,
+        options: FetchOptions,
+        fetch: F,
+    ) -> impl Future<Output = Result<Cached<V>, Error<E>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, Error<E>>> + Send + 'static,
+    {
+        Remember::new(
+            self,
+            key,
+            options,
+            fetch,
+            |cache: &'a Self, key: &'a K| cache.inner.store.get(key),
+            |cache: &'a Self, key: &'a K, options, fetch, found| {
+                cache.remember_from(key, options, fetch, found)
+            },
+        )
     }
 
     /// Stores `value` under `key` as fresh now, in place of any entry or

@@ -258,12 +258,15 @@ where
     C: Classifier<V, E> + 'static,
     S: Store<K, V>,
 {
-    /// Get-or-fetch with an owned fetch: the engine of the direct API.
-    pub(crate) async fn remember<F, Fut>(
+    /// Get-or-fetch with an owned fetch: the engine of the direct API. The
+    /// first lookup is `Remember`'s (`found`), made in the caller's code so
+    /// that a hit never enters this function.
+    pub(crate) async fn remember_from<F, Fut>(
         &self,
         key: &K,
         options: FetchOptions,
         fetch: F,
+        found: Lookup<V>,
     ) -> Result<Cached<V>, Error<E>>
     where
         F: FnOnce() -> Fut,
@@ -271,8 +274,13 @@ where
     {
         let inner = &self.inner;
         let mut fetch = Some(fetch);
+        let mut first = Some(found);
         loop {
-            let candidate = match inner.lookup(key, Refreshes::StaleAndEager).await {
+            let found = match first.take() {
+                Some(found) => found,
+                None => inner.lookup(key, Refreshes::StaleAndEager).await,
+            };
+            let candidate = match found {
                 Lookup::Served(value) => return Ok(value),
                 Lookup::ServedRefresh(value, claim) => {
                     if let Some(fetch) = fetch.take() {
@@ -327,7 +335,7 @@ where
 
     /// Starts the one refresh this caller claimed, as a task; the claim goes
     /// back if the refresh cannot start, is cancelled or panics.
-    fn refresh_in_background<F, Fut>(
+    pub(crate) fn refresh_in_background<F, Fut>(
         &self,
         key: &K,
         claim: Claim<V>,

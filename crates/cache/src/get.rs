@@ -23,28 +23,41 @@ pin_project! {
     /// A `get`: the store's lookup, then the entry judged as a read that
     /// claims no refresh.
     #[must_use = "futures do nothing unless polled"]
-    pub(crate) struct Get<'a, K, V, E, C, S, F> {
+    pub(crate) struct Get<'a, K, V, E, C, S, LM, F> {
         inner: &'a Inner<K, V, E, C, S>,
+        key: &'a K,
+        // Starts the store's lookup, at the first poll: a future does
+        // nothing before it is polled.
+        look: Option<LM>,
         #[pin]
-        found: F,
+        found: Option<F>,
     }
 }
 
-impl<'a, K, V, E, C, S, F> Get<'a, K, V, E, C, S, F> {
-    /// A get of what `found` will find.
+impl<'a, K, V, E, C, S, LM, F> Get<'a, K, V, E, C, S, LM, F>
+where
+    LM: FnOnce(&'a Inner<K, V, E, C, S>, &'a K) -> F,
+{
+    /// A get of `key`, whose store lookup `look` starts.
     #[inline]
-    pub(crate) fn new(inner: &'a Inner<K, V, E, C, S>, found: F) -> Self {
-        Get { inner, found }
+    pub(crate) fn new(inner: &'a Inner<K, V, E, C, S>, key: &'a K, look: LM) -> Self {
+        Get {
+            inner,
+            key,
+            look: Some(look),
+            found: None,
+        }
     }
 }
 
-impl<K, V, E, C, S, F> Future for Get<'_, K, V, E, C, S, F>
+impl<'a, K, V, E, C, S, LM, F> Future for Get<'a, K, V, E, C, S, LM, F>
 where
     K: Key,
     V: Clone + Send + Sync + 'static,
     E: Clone + Send + Sync + 'static,
     C: Classifier<V, E> + 'static,
     S: Store<K, V>,
+    LM: FnOnce(&'a Inner<K, V, E, C, S>, &'a K) -> F,
     F: Future<Output = Option<Arc<Entry<V>>>>,
 {
     type Output = Option<Cached<V>>;
@@ -52,8 +65,14 @@ where
     #[allow(clippy::inline_always)] // the point of this future: see the module docs
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let entry = ready!(this.found.poll(cx));
+        let mut this = self.project();
+        if let Some(look) = this.look.take() {
+            this.found.set(Some(look(*this.inner, *this.key)));
+        }
+        let Some(found) = this.found.as_pin_mut() else {
+            unreachable!("the lookup starts at the first poll");
+        };
+        let entry = ready!(found.poll(cx));
         Poll::Ready(match this.inner.judge(entry, Refreshes::None) {
             Lookup::Served(value) | Lookup::ServedRefresh(value, _) => Some(value),
             Lookup::Miss(_) => None,

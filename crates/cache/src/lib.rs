@@ -73,6 +73,7 @@ mod flight;
 mod get;
 mod options;
 mod policy;
+mod remember;
 mod snapshot;
 mod store;
 mod tags;
