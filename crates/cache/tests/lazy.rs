@@ -12,7 +12,11 @@ async fn a_get_reads_the_store_when_first_polled() {
     cache.insert(1, 10).await;
     let read = cache.get(&1);
     cache.invalidate(&1).await;
-    assert_eq!(read.await, None, "the invalidation came before the first poll");
+    assert_eq!(
+        read.await,
+        None,
+        "the invalidation came before the first poll"
+    );
 
     let read = cache.get(&1);
     cache.insert(1, 11).await;
