@@ -65,17 +65,41 @@ where
     #[allow(clippy::inline_always)] // the point of this future: see the module docs
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        if let Some(look) = this.look.take() {
-            this.found.set(Some(look(*this.inner, *this.key)));
-        }
-        let Some(found) = this.found.as_pin_mut() else {
-            unreachable!("the lookup starts at the first poll");
-        };
-        let entry = ready!(found.poll(cx));
+        let this = self.project();
+        let entry = ready!(poll_lookup(
+            this.look,
+            this.found,
+            *this.inner,
+            *this.key,
+            cx
+        ));
         Poll::Ready(match this.inner.judge(entry, Refreshes::None) {
             Lookup::Served(value) | Lookup::ServedRefresh(value, _) => Some(value),
             Lookup::Miss(_) => None,
         })
+    }
+}
+
+/// Starts the store's lookup on the first poll (`look`, taken then), and
+/// polls it: the first step of [`Get`] and of
+/// [`Remember`](crate::remember::Remember).
+#[inline]
+pub(crate) fn poll_lookup<'a, T: ?Sized, K, LM, F>(
+    look: &mut Option<LM>,
+    mut found: Pin<&mut Option<F>>,
+    owner: &'a T,
+    key: &'a K,
+    cx: &mut Context<'_>,
+) -> Poll<F::Output>
+where
+    LM: FnOnce(&'a T, &'a K) -> F,
+    F: Future,
+{
+    if let Some(look) = look.take() {
+        found.set(Some(look(owner, key)));
+    }
+    match found.as_pin_mut() {
+        Some(found) => found.poll(cx),
+        None => unreachable!("the lookup starts at the first poll"),
     }
 }

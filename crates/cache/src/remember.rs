@@ -16,6 +16,7 @@ use pin_project_lite::pin_project;
 use steadfast_core::{Classifier, Error};
 
 use crate::cache::{Cache, Lookup, Refreshes};
+use crate::get::poll_lookup;
 use crate::store::{Key, Store};
 use crate::{Cached, Entry, FetchOptions};
 
@@ -98,14 +99,8 @@ where
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        if let StepProj::Looking { mut found } = this.step.as_mut().project() {
-            if let Some(look) = this.look.take() {
-                found.set(Some(look(*this.cache, *this.key)));
-            }
-            let Some(found) = found.as_pin_mut() else {
-                unreachable!("the lookup starts at the first poll");
-            };
-            let entry = ready!(found.poll(cx));
+        if let StepProj::Looking { found } = this.step.as_mut().project() {
+            let entry = ready!(poll_lookup(this.look, found, *this.cache, *this.key, cx));
             match this.cache.inner.judge(entry, Refreshes::StaleAndEager) {
                 Lookup::Served(value) => return Poll::Ready(Ok(value)),
                 Lookup::ServedRefresh(value, claim) => {
