@@ -72,6 +72,7 @@ mod name;
 mod next;
 mod operation;
 mod policy;
+pub mod tally;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
