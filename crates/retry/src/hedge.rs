@@ -69,11 +69,7 @@ impl<C, H> Launcher<'_, C, H> {
             return None;
         }
         if let Some(budget) = &self.shared.budget {
-            let calls = self
-                .shared
-                .counters
-                .calls
-                .load(std::sync::atomic::Ordering::Relaxed);
+            let calls = self.shared.counters.calls.sum();
             let Some(permit) = budget.try_acquire(now, calls) else {
                 Counters::add(&self.shared.counters.budget_exhausted);
                 tracing::trace!(policy = %self.shared.name(), "hedge refused: budget spent");

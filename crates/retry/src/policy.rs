@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use steadfast_core::tally::Tally;
 
 use steadfast_core::{
     Classifier, ConfigError, Context, DefaultClassifier, Error, Inspect, Name, Next, Operation,
@@ -75,8 +76,9 @@ impl<C, H> fmt::Debug for Retry<C, H> {
 /// The counters every clone adds to.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    /// Calls started: the only counter a first success touches.
-    pub(crate) calls: AtomicU64,
+    /// Calls started: the only counter a first success touches, so it is a
+    /// [`Tally`] (no locked instruction).
+    pub(crate) calls: Tally,
     pub(crate) retries: AtomicU64,
     pub(crate) budget_exhausted: AtomicU64,
     pub(crate) hedges_started: AtomicU64,
@@ -218,7 +220,7 @@ impl<C, H> Inspect for Retry<C, H> {
 
     fn snapshot(&self) -> RetrySnapshot {
         let c = &self.shared.counters;
-        let calls = c.calls.load(Ordering::Relaxed);
+        let calls = c.calls.sum();
         let retries = c.retries.load(Ordering::Relaxed);
         let hedges_started = c.hedges_started.load(Ordering::Relaxed);
         RetrySnapshot {
@@ -334,7 +336,7 @@ impl<C, H> Retry<C, H> {
     #[inline]
     fn begin(&self) -> (&Shared<C, H>, Option<time::Instant>) {
         let shared: &Shared<C, H> = &self.shared;
-        Counters::add(&shared.counters.calls);
+        shared.counters.calls.add(1);
         let start = if shared.config.max_elapsed.is_some() {
             Some(started())
         } else {

@@ -116,10 +116,7 @@ impl<C, H> Shared<C, H> {
             }
             let permit = match &self.budget {
                 Some(budget) => {
-                    let calls = self
-                        .counters
-                        .calls
-                        .load(std::sync::atomic::Ordering::Relaxed);
+                    let calls = self.counters.calls.sum();
                     let Some(permit) = budget.try_acquire(now, calls) else {
                         Counters::add(&self.counters.budget_exhausted);
                         return Err(GiveUp::Budget);
