@@ -32,7 +32,7 @@ use steadfast::retry::Retry;
 use steadfast::{Identity, Pipeline, Policy, Timeout};
 use steadfast_benches::cache::{moka_raw, next_key, ours};
 use steadfast_benches::fixtures::{BREAKER_MODES, NeverRetry, closed_breaker};
-use steadfast_benches::{op, runtime, time_async};
+use steadfast_benches::{BenchError, op, runtime, time_async};
 use tower::ServiceExt;
 
 /// Milliseconds per case per round.
@@ -161,6 +161,22 @@ fn main() {
             |n| time_async(&rt, n, || recloser.call(op())),
         );
     }
+
+    // The target: a refusal costs no more than the breaker's closed call.
+    let open = steadfast::breaker::Breaker::builder()
+        .consecutive_failures(1)
+        .open_for(Duration::from_secs(3_600))
+        .build()
+        .expect("a valid configuration");
+    rt.block_on(async {
+        let _ = open.call(|| async { Err::<u64, _>(BenchError) }).await;
+    });
+    let closed = closed_breaker("steadfast").expect("a known id");
+    run.pair(
+        "breaker_open_reject steadfast/breaker_closed steadfast",
+        |n| time_async(&rt, n, || open.call(op)),
+        |n| time_async(&rt, n, || closed.call(op)),
+    );
 
     // Filling the caches takes a while: only when a cache pair is asked for.
     let cache_pairs = [

@@ -64,7 +64,7 @@ impl Core {
     /// Counts a refusal; in metrics-only mode the call goes through uncounted.
     #[inline]
     fn reject(&self, probe_at: Option<u64>) -> Ticket {
-        self.rejected.fetch_add(1, Relaxed);
+        self.rejected.add(1);
         if self.config.metrics_only {
             return Ticket::NONE;
         }

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use steadfast_core::tally::Tally;
 use steadfast_core::time::{self, Instant};
 use steadfast_core::{Name, ProbeOrigin};
 
@@ -159,7 +160,7 @@ pub(crate) struct Core {
     pub(crate) probe_origin: ProbeOrigin,
     /// Nanoseconds since `origin` when the current open ends.
     open_until: AtomicU64,
-    rejected: AtomicU64,
+    rejected: Tally,
     opened: AtomicU64,
     needed: u32,
     locked: Mutex<Locked>,
@@ -221,7 +222,7 @@ impl Core {
             word: AtomicU64::new(word.0),
             consecutive: AtomicU64::new(0),
             open_until: AtomicU64::new(0),
-            rejected: AtomicU64::new(0),
+            rejected: Tally::new(),
             opened: AtomicU64::new(0),
             needed: config.half_open.needed(),
             locked: Mutex::new(Locked {
@@ -255,7 +256,7 @@ impl Core {
     }
 
     pub(crate) fn rejected(&self) -> u64 {
-        self.rejected.load(Relaxed)
+        self.rejected.sum()
     }
 
     pub(crate) fn opened(&self) -> u64 {
