@@ -150,7 +150,7 @@ where
         let age = entry.age(now);
         match entry.phase(now) {
             Phase::Fresh => {
-                bump(&self.stats.hits);
+                self.stats.hits.add(1);
                 let served = Cached::new(entry.value().clone(), Freshness::Fresh { age });
                 if refreshes == Refreshes::StaleAndEager
                     && entry.wants_eager_refresh(now)
@@ -219,7 +219,7 @@ where
             entries: self.store.entry_count(),
             tags: self.tags.len(),
             in_flight: self.flights.len(),
-            hits: read(&stats.hits),
+            hits: stats.hits.sum(),
             stale_hits: read(&stats.stale_hits),
             misses: read(&stats.misses),
             stale_fallbacks: read(&stats.stale_fallbacks),

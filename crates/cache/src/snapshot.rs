@@ -3,11 +3,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use steadfast_core::Name;
+use steadfast_core::tally::Tally;
 
 /// Counters bumped on the paths they describe (relaxed: they are statistics).
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
-    pub(crate) hits: AtomicU64,
+    /// Bumped on every fresh hit, so a [`Tally`] (no locked instruction).
+    pub(crate) hits: Tally,
     pub(crate) stale_hits: AtomicU64,
     pub(crate) stale_fallbacks: AtomicU64,
     pub(crate) misses: AtomicU64,
