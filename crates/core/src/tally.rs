@@ -17,8 +17,8 @@
 //! the slots. A thread gives its index back when it exits, and the next
 //! thread to need one takes the lowest free index, so the indices in use stay
 //! as few as the threads that count at once. Threads beyond the slots a tally
-//! has (one per CPU, at least four) and threads already exiting share slot 0
-//! and add to it with `fetch_add`: slower, still exact.
+//! has (one per CPU, at least four) and threads already exiting share one
+//! more slot and add to it with `fetch_add`: slower, still exact.
 //!
 //! Each slot fills a cache line pair of its own, so threads counting on
 //! different cores never write the same line: a tally costs 128 bytes per
@@ -48,7 +48,10 @@ use std::sync::{Mutex, OnceLock};
 /// assert_eq!(calls.sum(), 4_000);
 /// ```
 pub struct Tally {
-    slots: Box<[Slot]>,
+    /// Slot `i` is written only by the thread holding index `i`.
+    owned: Box<[Slot]>,
+    /// For threads without an index of their own.
+    shared: Slot,
 }
 
 /// One thread's count, alone in its cache lines (two: x86's adjacent-line
@@ -59,7 +62,7 @@ struct Slot(AtomicU64);
 
 /// A thread that has not counted yet.
 const UNASSIGNED: usize = usize::MAX;
-/// A thread whose index was given back as it exits: it shares slot 0.
+/// A thread whose index was given back as it exits: it uses the shared slot.
 const EXITED: usize = usize::MAX - 1;
 
 thread_local! {
@@ -70,7 +73,7 @@ thread_local! {
 }
 
 /// Indices given back by threads that exited, and the next never used.
-static INDICES: Mutex<(Vec<usize>, usize)> = Mutex::new((Vec::new(), 1));
+static INDICES: Mutex<(Vec<usize>, usize)> = Mutex::new((Vec::new(), 0));
 
 struct Lease(usize);
 
@@ -86,13 +89,13 @@ impl Drop for Lease {
     }
 }
 
-/// The slots every tally has: one per CPU (at least four, at most 256),
-/// plus the shared slot 0.
+/// The slots every tally has for threads of their own: one per CPU (at
+/// least four, at most 256).
 fn slot_count() -> usize {
     static COUNT: OnceLock<usize> = OnceLock::new();
     *COUNT.get_or_init(|| {
         let cpus = std::thread::available_parallelism().map_or(4, std::num::NonZero::get);
-        cpus.clamp(4, 256) + 1
+        cpus.clamp(4, 256)
     })
 }
 
@@ -100,7 +103,8 @@ impl Tally {
     /// A tally at zero.
     pub fn new() -> Self {
         Tally {
-            slots: (0..slot_count()).map(|_| Slot::default()).collect(),
+            owned: (0..slot_count()).map(|_| Slot::default()).collect(),
+            shared: Slot::default(),
         }
     }
 
@@ -108,11 +112,12 @@ impl Tally {
     #[inline]
     pub fn add(&self, n: u64) {
         let index = INDEX.with(Cell::get);
-        match self.slots.get(index) {
+        // Without an index, `index` is past every slot.
+        match self.owned.get(index) {
             // Only this thread writes its slot (see the module docs), so a
             // load and a store add exactly.
-            Some(slot) if index != 0 => slot.0.store(slot.0.load(Relaxed).wrapping_add(n), Relaxed),
-            _ => self.add_slow(index, n),
+            Some(slot) => slot.0.store(slot.0.load(Relaxed).wrapping_add(n), Relaxed),
+            None => self.add_slow(index, n),
         }
     }
 
@@ -123,20 +128,22 @@ impl Tally {
     fn add_slow(&self, index: usize, n: u64) {
         if index == UNASSIGNED
             && let Some(index) = lease()
-            && let Some(slot) = self.slots.get(index)
+            && let Some(slot) = self.owned.get(index)
         {
             slot.0.store(slot.0.load(Relaxed).wrapping_add(n), Relaxed);
             return;
         }
-        self.slots[0].0.fetch_add(n, Relaxed);
+        self.shared.0.fetch_add(n, Relaxed);
     }
 
     /// The total of every addition made before (in the happens-before
     /// sense; concurrent ones may or may not be included).
     pub fn sum(&self) -> u64 {
-        self.slots
+        self.owned
             .iter()
-            .fold(0u64, |sum, slot| sum.wrapping_add(slot.0.load(Relaxed)))
+            .fold(self.shared.0.load(Relaxed), |sum, slot| {
+                sum.wrapping_add(slot.0.load(Relaxed))
+            })
     }
 }
 
@@ -202,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn more_threads_than_slots_share_slot_zero() {
+    fn more_threads_than_slots_share_a_slot() {
         let _serial = SERIAL
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -213,14 +220,14 @@ mod tests {
             for _ in 0..threads {
                 s.spawn(|| {
                     tally.add(1);
-                    // All alive at once: at most `slot_count() - 1` own a slot.
+                    // All alive at once: at most `slot_count()` own a slot.
                     barrier.wait();
                     tally.add(1);
                 });
             }
         });
         assert_eq!(tally.sum(), 2 * threads as u64);
-        assert!(tally.slots[0].0.load(Relaxed) > 0);
+        assert!(tally.shared.0.load(Relaxed) > 0);
     }
 
     #[test]
