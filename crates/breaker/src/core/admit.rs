@@ -19,8 +19,10 @@ impl Core {
         }
         if w.is_armed() {
             // Open, and its timer has not fired: the open period is surely
-            // not over, so the refusal reads no clock.
-            return self.reject(Some(self.open_until.load(Relaxed)));
+            // not over, so the refusal reads no clock. Its ticket was packed
+            // when the period began (published before the state word).
+            self.rejected.add(1);
+            return Ticket(self.refusal.load(Relaxed));
         }
         self.admit_slow(w)
     }

@@ -160,6 +160,10 @@ pub(crate) struct Core {
     pub(crate) probe_origin: ProbeOrigin,
     /// Nanoseconds since `origin` when the current open ends.
     open_until: AtomicU64,
+    /// The ticket of a call refused while the open period is armed, packed
+    /// when the period began ([`Ticket::NONE`] in metrics-only mode), so
+    /// the refusal packs nothing and tests no mode.
+    refusal: AtomicU64,
     rejected: Tally,
     opened: AtomicU64,
     needed: u32,
@@ -222,6 +226,7 @@ impl Core {
             word: AtomicU64::new(word.0),
             consecutive: AtomicU64::new(0),
             open_until: AtomicU64::new(0),
+            refusal: AtomicU64::new(Ticket::rejected(None).0),
             rejected: Tally::new(),
             opened: AtomicU64::new(0),
             needed: config.half_open.needed(),

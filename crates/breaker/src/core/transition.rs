@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use steadfast_core::time::{self, Instant};
 
-use super::{Core, Locked, unit};
+use super::{Core, Locked, Ticket, unit};
 use crate::events::{Reason, Transition, trace};
 use crate::state::{State, Word};
 
@@ -45,6 +45,12 @@ impl Core {
                     .nanos(now)
                     .saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
                 self.open_until.store(until, Release);
+                let refusal = if self.config.metrics_only {
+                    Ticket::NONE
+                } else {
+                    Ticket::rejected(Some(until))
+                };
+                self.refusal.store(refusal.0, Release);
                 self.opened.fetch_add(1, Relaxed);
                 open_for = Some(d);
                 timer = Core::timer_runtime().map(|runtime| (runtime, until));
