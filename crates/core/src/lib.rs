@@ -23,6 +23,8 @@
 //!   actually pending.
 //! - [`time`]: the one clock, tokio's, so every test runs on a paused clock,
 //!   and [`time::Clock`], a cheaper reading of it for hot paths.
+//! - [`tally::Tally`]: an exact counter for hot paths, incremented without a
+//!   locked instruction.
 //! - [`ConfigError`]: what every builder returns for a bad value.
 //!
 //! # Usage
