@@ -60,6 +60,14 @@ pub struct Tally {
 #[derive(Default)]
 struct Slot(AtomicU64);
 
+impl Slot {
+    /// Adds `n` without a lock: only for the slot's one writer.
+    #[inline]
+    fn add_as_owner(&self, n: u64) {
+        self.0.store(self.0.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+}
+
 /// A thread that has not counted yet.
 const UNASSIGNED: usize = usize::MAX;
 /// A thread whose index was given back as it exits: it uses the shared slot.
@@ -116,7 +124,7 @@ impl Tally {
         match self.owned.get(index) {
             // Only this thread writes its slot (see the module docs), so a
             // load and a store add exactly.
-            Some(slot) => slot.0.store(slot.0.load(Relaxed).wrapping_add(n), Relaxed),
+            Some(slot) => slot.add_as_owner(n),
             None => self.add_slow(index, n),
         }
     }
@@ -130,7 +138,7 @@ impl Tally {
             && let Some(index) = lease()
             && let Some(slot) = self.owned.get(index)
         {
-            slot.0.store(slot.0.load(Relaxed).wrapping_add(n), Relaxed);
+            slot.add_as_owner(n);
             return;
         }
         self.shared.0.fetch_add(n, Relaxed);
