@@ -81,7 +81,7 @@ pub mod time;
 pub mod timeout;
 
 pub use classify::{Classifier, DefaultClassifier, Outcome, classify};
-pub use compose::{BoxPolicy, Identity, Pipeline, Then};
+pub use compose::{BoxPolicy, Identity, Last, Pipeline, Then};
 pub use context::{Attempt, Context, Priority};
 pub use error::{
     BulkheadFull, BulkheadReason, CircuitOpen, ConfigError, Error, ErrorKind, ProbeOrigin,

@@ -29,7 +29,8 @@ fn public_types_are_send_and_sync() {
     send_sync::<DefaultClassifier>();
     send_sync::<Identity>();
     send_sync::<Then<Timeout, Identity>>();
-    send_sync::<Pipeline<Then<Timeout, Identity>>>();
+    send_sync::<Last<Timeout>>();
+    send_sync::<Pipeline<Then<Timeout, Last<Identity>>>>();
     send_sync::<BoxPolicy<u8, TestError>>();
     send_sync::<Timeout>();
     send_sync::<TimeoutConfig>();

@@ -45,9 +45,10 @@ async fn run(way: Way, builder: fn() -> RetryBuilder, steps: Vec<Step<u32, TestE
         Way::Call => retry.call(op.clone()).await,
         Way::CallWith => retry.call_with(Context::new(), op.clone()).await,
         Way::Shared => Arc::new(retry.clone()).call(op.clone()).await,
+        // The retry around something: the call goes through its `execute`.
         Way::Pipeline => {
-            Pipeline::new(Identity)
-                .then(retry.clone())
+            Pipeline::new(retry.clone())
+                .then(Identity)
                 .call(op.clone())
                 .await
         }
@@ -213,13 +214,13 @@ async fn dropped_at_any_point_leaves_nothing_running() {
 async fn a_direct_call_starts_when_made_a_pipeline_when_polled() {
     // Made, then left for 10 s. `call` and `call_with` count the call, start
     // its first attempt and start `max_elapsed` as they return, as a
-    // breaker decides admission (documented on `Retry::call`); a pipeline's
-    // call starts at its first poll. Attempts 100 ms apart fit in 150 ms from
+    // breaker decides admission (documented on `Retry::call`); a pipeline
+    // with the retry around another policy starts at its first poll. Attempts 100 ms apart fit in 150 ms from
     // the start: the first only when the clock started 10 s before.
     for way in WAYS {
         let retry = sequential().max_elapsed(ms(150)).build().unwrap();
         let op = Timed::new(ScriptedOp::new([Step::err(BOOM)]));
-        let pipeline = Pipeline::new(Identity).then(retry.clone());
+        let pipeline = Pipeline::new(retry.clone()).then(Identity);
         let shared = Arc::new(retry.clone());
         let call: std::pin::Pin<Box<dyn Future<Output = Answer> + Send + '_>> = match way {
             Way::Call => Box::pin(retry.call(op.clone())),

@@ -38,10 +38,12 @@
 
 mod boxed;
 mod identity;
+mod last;
 mod pipeline;
 mod then;
 
 pub use boxed::BoxPolicy;
 pub use identity::Identity;
-pub use pipeline::Pipeline;
+pub use last::Last;
+pub use pipeline::{Append, Pipeline};
 pub use then::Then;

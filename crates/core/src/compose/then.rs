@@ -1,9 +1,13 @@
 use std::future::Future;
 
 use crate::next::Bound;
-use crate::{Context, Error, Next, Policy};
+use crate::{Context, Error, Next, Operation, Policy};
 
 /// Two policies nested: `Outer` around `Inner`. Built by [`Pipeline::then`](crate::Pipeline::then).
+///
+/// A call through it is the outer policy's to start
+/// ([`Policy::call_as_outer`]): an [`Identity`](crate::Identity) outside hands
+/// the call to the inner policy as is.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Then<Outer, Inner> {
     outer: Outer,
@@ -24,6 +28,11 @@ impl<Outer, Inner> Then<Outer, Inner> {
     /// The inner policy.
     pub fn inner(&self) -> &Inner {
         &self.inner
+    }
+
+    /// Takes the two policies out: `(outer, inner)`.
+    pub fn into_parts(self) -> (Outer, Inner) {
+        (self.outer, self.inner)
     }
 }
 
@@ -53,5 +62,29 @@ where
                 next,
             },
         )
+    }
+
+    #[inline]
+    fn call<'a, Op>(&'a self, op: Op) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, E> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        Outer::call_as_outer(self, op)
+    }
+
+    #[inline]
+    fn call_with<'a, Op>(
+        &'a self,
+        ctx: Context<'a>,
+        op: Op,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, E> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        Outer::call_with_as_outer(self, ctx, op)
     }
 }
