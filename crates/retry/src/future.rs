@@ -10,8 +10,9 @@
 //! the rest only when a hedge may be needed; see [`hedge`](crate::hedge).
 //!
 //! `poll` inlines into the future that awaits it, and the drop glue of a call
-//! that never left the fast path is one test of `rest`'s tag: what `rest`
-//! holds is dropped out of line.
+//! that never left the fast path is one test of `rest`: a plain `Option` of
+//! the box, whose drop neither writes `None` back nor calls out of line
+//! (a wrapper that did cost a first success two instructions).
 //!
 //! The same future serves both ways in. Through a pipeline it starts its
 //! attempts from the [`Next`](steadfast_core::Next) it was given; through
@@ -58,25 +59,6 @@ where
     }
 }
 
-/// The call's [`Extra`], once it has one. Its drop glue is a test: dropping
-/// what it holds is out of line, so a call that never needed any drops inline.
-struct Rest<'a, C, H, F, R>(Option<BoxedExtra<'a, C, H, F, R>>);
-
-impl<C, H, F, R> Drop for Rest<'_, C, H, F, R> {
-    #[inline]
-    fn drop(&mut self) {
-        if let Some(extra) = self.0.take() {
-            drop_extra(extra);
-        }
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn drop_extra<C, H, F, R>(extra: BoxedExtra<'_, C, H, F, R>) {
-    drop(extra);
-}
-
 pin_project! {
     /// The future of one call: its first attempt inline, the rest boxed.
     pub(crate) struct RetryFuture<'a, C, H, X, N, M, F, R> {
@@ -89,7 +71,8 @@ pin_project! {
         // `None` once it has finished (or been dropped, for a loser).
         #[pin]
         first: Option<F>,
-        rest: Rest<'a, C, H, F, R>,
+        // The call's `Extra`, once it has one.
+        rest: Option<BoxedExtra<'a, C, H, F, R>>,
     }
 }
 
@@ -115,7 +98,7 @@ where
             make,
             start,
             first: Some(first),
-            rest: Rest(None),
+            rest: None,
         }
     }
 }
@@ -160,7 +143,7 @@ where
         let this = self.project();
         let shared: &'a Shared<C, H> = this.shared;
         let Some(config) = shared.config.hedging.as_ref() else {
-            if let Some(extra) = this.rest.0.as_mut() {
+            if let Some(extra) = this.rest.as_mut() {
                 return extra.as_mut().poll_retrying(cx);
             }
             // A sequential call whose first attempt has just failed.
@@ -183,7 +166,7 @@ where
             let mut extra: BoxedExtra<'a, C, H, F, Result<T, Error<E>>> =
                 Box::pin(Retrying { attempts });
             let polled = extra.as_mut().poll_retrying(cx);
-            this.rest.0 = Some(extra);
+            *this.rest = Some(extra);
             return polled;
         };
         let hedging = Hedging {
@@ -194,7 +177,7 @@ where
             make: &*this.make,
             start: *this.start,
         };
-        hedging.poll(this.first, &mut this.rest.0, entry, cx)
+        hedging.poll(this.first, this.rest, entry, cx)
     }
 }
 
@@ -216,7 +199,7 @@ where
         let this = self.as_mut().project();
         // Until anything else exists, the first attempt is polled here, and
         // an answer that is not a failure returns at once.
-        let entry = if this.rest.0.is_none()
+        let entry = if this.rest.is_none()
             && let Some(attempt) = this.first.as_pin_mut()
         {
             match attempt.poll(cx) {
