@@ -1,5 +1,6 @@
 //! Policies that several benchmark programs build the same way: the
-//! breaker in each trip-rule mode and tower's never-retrying retry policy.
+//! breaker in each trip-rule mode, tower's never-retrying retry policy and a
+//! no-op policy written as a third party would write one.
 
 use std::future::Ready;
 use std::time::Duration;
@@ -67,4 +68,38 @@ impl<Req: Clone, Res, E> tower::retry::Policy<Req, Res, E> for NeverRetry {
     fn clone_request(&mut self, req: &Req) -> Option<Req> {
         Some(req.clone())
     }
+}
+
+/// A policy that does nothing, written as a policy author outside
+/// steadfast-core would: it implements only `execute`. Unlike
+/// [`Identity`](steadfast::Identity), which hands a call straight to the
+/// policy inside it, a pipeline of these goes through the generic
+/// composition (`Then`, `Bound`, the trait's `call`), so `compose_execute_5`
+/// measures that.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoOp;
+
+impl<T: Send, E: Send> steadfast::Policy<T, E> for NoOp {
+    #[inline]
+    fn execute<'a, N>(
+        &'a self,
+        ctx: steadfast::Context<'a>,
+        next: N,
+    ) -> impl std::future::Future<Output = Result<T, steadfast::Error<E>>> + Send + 'a
+    where
+        N: steadfast::Next<'a, T, E>,
+        T: 'a,
+        E: 'a,
+    {
+        next.invoke(ctx)
+    }
+}
+
+/// Five [`NoOp`]s in a pipeline: the `compose_execute_5` case.
+pub fn noop_5() -> steadfast::Pipeline<impl steadfast::Policy<u64, crate::BenchError>> {
+    steadfast::Pipeline::new(NoOp)
+        .then(NoOp)
+        .then(NoOp)
+        .then(NoOp)
+        .then(NoOp)
 }

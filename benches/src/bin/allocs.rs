@@ -47,6 +47,11 @@ fn main() {
         allocs_per_call(&rt, CALLS, || pipeline.call(op)),
     );
     report("compose_identity_5/bare", allocs_per_call(&rt, CALLS, op));
+    let noops = steadfast_benches::fixtures::noop_5();
+    report(
+        "compose_execute_5/steadfast",
+        allocs_per_call(&rt, CALLS, || noops.call(op)),
+    );
 
     // Not a hot path: shown so the counter is seen to count (the erased
     // pipeline allocates its future and its erased continuation).

@@ -23,6 +23,7 @@ const CASES: &[&str] = &[
     "timeout_ready/tokio",
     "compose_identity_5/steadfast",
     "compose_identity_5/bare",
+    "compose_execute_5/steadfast",
     "retry_first_success/steadfast",
     "retry_first_success/steadfast-no-budget",
     "retry_first_success/tower",
@@ -70,6 +71,7 @@ fn main() {
         .then(Identity)
         .then(Identity)
         .then(Identity);
+    let noops = steadfast_benches::fixtures::noop_5();
     let retry = Retry::default();
     let retry_no_budget = Retry::builder()
         .no_budget()
@@ -100,6 +102,11 @@ fn main() {
             "compose_identity_5/steadfast" => {
                 for _ in 0..n {
                     black_box(pipeline.call(op).await).ok();
+                }
+            }
+            "compose_execute_5/steadfast" => {
+                for _ in 0..n {
+                    black_box(noops.call(op).await).ok();
                 }
             }
             "retry_first_success/steadfast" => {

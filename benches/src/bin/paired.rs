@@ -140,6 +140,12 @@ fn main() {
         |n| time_async(&rt, n, || pipeline.call(op)),
         |n| time_async(&rt, n, op),
     );
+    let noops = steadfast_benches::fixtures::noop_5();
+    run.pair(
+        "compose_execute_5 steadfast/bare",
+        |n| time_async(&rt, n, || noops.call(op)),
+        |n| time_async(&rt, n, op),
+    );
 
     let timeout = Timeout::new(Duration::from_secs(1)).expect("a valid limit");
     run.pair(
