@@ -9,7 +9,7 @@ use crate::{Context, Error, Leaf, Next, Operation, Policy, Then};
 /// called on its own or as layers of a [`Pipeline`](crate::Pipeline), it
 /// returns the operation's own future, its error lifted into [`Error`].
 ///
-/// Like `Retry::call` and `CircuitBreaker::call`, `Identity::call` starts the
+/// Like `Retry::call` and `Breaker::call`, `Identity::call` starts the
 /// call as it is made: `op` is invoked (its future created, not polled)
 /// before `call` returns, not at the first poll. There is nothing else to
 /// start, and a future that waited for its first poll would carry a state
