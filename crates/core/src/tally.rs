@@ -119,7 +119,12 @@ impl Tally {
     /// Adds `n` (wrapping at `u64::MAX`).
     #[inline]
     pub fn add(&self, n: u64) {
-        let index = INDEX.with(Cell::get);
+        // `try_with`, not `with`: rustc (1.95) emits `with` in one codegen
+        // unit of the calling crate rather than beside each caller, so the
+        // key's accessor is found only at link time, too late to inline,
+        // and the read costs a call (a third of a retry's first success).
+        // `INDEX` has no destructor, so `try_with` never fails.
+        let index = INDEX.try_with(Cell::get).unwrap_or(EXITED);
         // Without an index, `index` is past every slot.
         match self.owned.get(index) {
             // Only this thread writes its slot (see the module docs), so a
