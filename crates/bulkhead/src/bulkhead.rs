@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use steadfast_core::{ConfigError, Context, Error, Inspect, Next, Policy};
+use steadfast_core::{ConfigError, Context, Error, Inspect, Next, Operation, Policy};
 
 use crate::partition::{Counters, Partition};
 use crate::{BulkheadBuilder, BulkheadConfig, BulkheadSnapshot};
@@ -107,5 +107,38 @@ impl<T: Send, E: Send> Policy<T, E> for Bulkhead {
         shared
             .partition
             .run(&shared.config.name, &shared.counters, ctx, next)
+    }
+
+    // Called on its own, the bulkhead's future owns the operation and is
+    // returned as it is, rather than inside the trait's generic `async`
+    // wrapper, whose `poll` is too large to inline: the answer then comes
+    // back in registers. Same behaviour as the default: nothing happens
+    // until the first poll, and the operation is invoked once a permit is
+    // held.
+    #[inline]
+    fn call<'a, Op>(&'a self, op: Op) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, E> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        self.call_with(Context::new(), op)
+    }
+
+    #[inline]
+    fn call_with<'a, Op>(
+        &'a self,
+        ctx: Context<'a>,
+        op: Op,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, E> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        let shared = &*self.shared;
+        shared
+            .partition
+            .run_op(&shared.config.name, &shared.counters, ctx, op)
     }
 }

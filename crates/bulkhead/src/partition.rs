@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use steadfast_core::{BulkheadFull, BulkheadReason, Context, Error, Name, Next};
+use steadfast_core::{BulkheadFull, BulkheadReason, Context, Error, Leaf, Name, Next, Operation};
 
 use crate::BulkheadConfig;
 use crate::adaptive::{Algorithm, Sample};
@@ -111,6 +111,29 @@ impl Partition {
     {
         RunFuture::new(self, name, counters, ctx, next, |next: N, ctx| {
             next.invoke(ctx)
+        })
+    }
+
+    /// Runs `op` under this partition: [`run`](Self::run) for a caller's
+    /// own operation, which the future owns and invokes once a permit is
+    /// held.
+    #[inline]
+    pub(crate) fn run_op<'p, 'a, T, E, Op>(
+        &'p self,
+        name: &'p Name,
+        counters: &'p Counters,
+        ctx: Context<'a>,
+        op: Op,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + use<'p, 'a, T, E, Op>
+    where
+        Op: Operation<T, E> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        // The attempt's future borrows nothing from `op`, so `op` can go once
+        // it has started.
+        RunFuture::new(self, name, counters, ctx, op, |op: Op, ctx| {
+            Leaf::new(&op).start(ctx)
         })
     }
 }
