@@ -101,7 +101,7 @@ where
     fn begin(self: Pin<&mut Self>, adaptive: bool) {
         let mut this = self.project();
         *this.stage = Stage::Running;
-        *this.permit = Some(Permit(*this.partition));
+        *this.permit = Some(Permit(this.partition));
         let (next, ctx) = this.next.take().expect("the call starts once");
         if adaptive {
             *this.started_at = Some(time::now());
