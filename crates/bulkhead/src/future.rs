@@ -94,9 +94,8 @@ where
     S: Fn(N, Context<'a>) -> F,
     F: Future<Output = Result<T, Error<E>>>,
 {
-    /// Starts the call once a permit is held; under an adaptive limit, the
-    /// clock too (`adaptive` is the partition's, passed in so the fast path
-    /// does not test it twice).
+    /// Starts the call once a permit is held; under an adaptive limit
+    /// (`adaptive`, the partition's), the clock too.
     #[inline]
     fn begin(self: Pin<&mut Self>, adaptive: bool) {
         let mut this = self.project();
@@ -131,17 +130,9 @@ where
     }
 
     /// Everything but a call on a fixed limit that holds its permit: the
-    /// wait for a permit, a refusal, an adaptive limit's start and sample.
+    /// wait for a permit, a refusal, a call under an adaptive limit (timed
+    /// and sampled).
     fn poll_rest(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        let this = self.as_mut().project();
-        if *this.stage == Stage::Start {
-            if this.partition.semaphore.try_acquire() {
-                let adaptive = this.partition.is_adaptive();
-                self.as_mut().begin(adaptive);
-            } else {
-                self.as_mut().wait();
-            }
-        }
         let this = self.as_mut().project();
         if *this.stage == Stage::Waiting {
             let acquire = this
@@ -186,9 +177,9 @@ where
 {
     type Output = Result<T, Error<E>>;
 
-    /// The path of a call that finds a free permit under a fixed limit is
-    /// inline: a compare-and-swap, the call, a compare-and-swap. The rest is
-    /// out of line, in `poll_rest`.
+    /// Inline: taking a permit (or queueing), and a call under a fixed limit
+    /// that holds one — a compare-and-swap, the call, a compare-and-swap.
+    /// The rest is out of line, in `poll_rest`.
     // `always`: with a plain `#[inline]`, LLVM kept this `poll` out of line
     // in the benchmark (its two compare-and-swap loops weigh on the inline
     // cost) and the answer crossed the call through memory:
@@ -197,9 +188,10 @@ where
     #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.as_mut().project();
-        if *this.stage == Stage::Start && !this.partition.is_adaptive() {
+        if *this.stage == Stage::Start {
             if this.partition.semaphore.try_acquire() {
-                self.as_mut().begin(false);
+                let adaptive = this.partition.is_adaptive();
+                self.as_mut().begin(adaptive);
             } else {
                 self.as_mut().wait();
             }
