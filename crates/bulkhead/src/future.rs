@@ -3,10 +3,10 @@
 //! compare-and-swap, with no await machinery around them.
 //!
 //! Only that path is in `poll`, which inlines into the awaiting code, so a
-//! call's answer comes back in registers. Waiting for a permit, a refusal
-//! and an adaptive limit's timing and sample are out of line, in
-//! `poll_rest`, which answers through an out-parameter (see
-//! `steadfast-retry`'s future for why).
+//! call's answer comes back in registers. Waiting for a permit, a refusal,
+//! and a call under an adaptive limit once started (its poll and its
+//! sample) are out of line, in `poll_rest`, which answers through an
+//! out-parameter (see `steadfast-retry`'s future for why).
 
 use std::future::Future;
 use std::pin::Pin;
