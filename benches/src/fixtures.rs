@@ -1,10 +1,11 @@
 //! Policies that several benchmark programs build the same way: the
-//! breaker in each trip-rule mode, tower's never-retrying retry policy and a
-//! no-op policy written as a third party would write one.
+//! breaker in each trip-rule mode and tripped open, tower's never-retrying
+//! retry policy and a no-op policy written as a third party would write one.
 
 use std::future::Ready;
 use std::time::Duration;
 
+use steadfast::Policy;
 use steadfast::breaker::{Breaker, BreakerBuilder, BreakerConfig, CountWindow, Window};
 
 /// The ids of `breaker_closed`'s steadfast cases, in bench order.
@@ -52,6 +53,31 @@ pub fn closed_breaker(id: &str) -> Option<Breaker> {
         ),
         _ => None,
     }
+}
+
+/// The `breaker_open_reject` breaker: tripped by one failure on `rt` (whose
+/// timer ends the open period) and open for an hour, so every call after
+/// is refused.
+///
+/// # Panics
+///
+/// If the breaker does not open: the benchmark would time something else.
+pub fn open_breaker(rt: &tokio::runtime::Runtime) -> Breaker {
+    let breaker = Breaker::builder()
+        .consecutive_failures(1)
+        .open_for(Duration::from_secs(3_600))
+        .build()
+        .expect("a valid configuration");
+    rt.block_on(async {
+        let _ = breaker
+            .call(|| async { Err::<u64, _>(crate::BenchError) })
+            .await;
+        assert!(
+            breaker.call(crate::op).await.is_err(),
+            "one failure opens the breaker"
+        );
+    });
+    breaker
 }
 
 /// A tower retry policy that never retries: tower's `Retry` at its cheapest.

@@ -240,7 +240,6 @@ fn bytes_per_key(case: &str, bytes: i64, keys: u64) {
 /// The breaker cases of `benches/benches/breaker.rs`.
 fn breaker(rt: &tokio::runtime::Runtime) {
     use steadfast::breaker::{Breaker, BreakerConfig};
-    use steadfast_benches::BenchError;
     use tower::ServiceExt;
 
     let like_recloser = Breaker::builder()
@@ -289,14 +288,7 @@ fn breaker(rt: &tokio::runtime::Runtime) {
         allocs_per_call(rt, CALLS, || resilience.clone().oneshot(())),
     );
 
-    let open = Breaker::builder()
-        .consecutive_failures(1)
-        .open_for(Duration::from_secs(3_600))
-        .build()
-        .expect("valid");
-    rt.block_on(async {
-        let _ = open.call(|| async { Err::<u64, _>(BenchError) }).await;
-    });
+    let open = steadfast_benches::fixtures::open_breaker(rt);
     report(
         "breaker_open_reject/steadfast",
         allocs_per_call(rt, CALLS, || open.call(op)),

@@ -143,12 +143,11 @@ mod breaker {
     use std::time::Duration;
 
     use steadfast::Policy;
-    use steadfast::breaker::Breaker;
-    use steadfast_benches::fixtures::closed_breaker;
+    use steadfast_benches::fixtures::{closed_breaker, open_breaker};
     use steadfast_benches::{BenchError, op};
 
-    async fn fail() -> Result<u64, BenchError> {
-        Err(BenchError)
+    fn fail() -> std::future::Ready<Result<u64, BenchError>> {
+        std::future::ready(Err(BenchError))
     }
 
     /// Runs `case` `n` times if it is a breaker case; returns whether it was.
@@ -176,16 +175,8 @@ mod breaker {
                 });
             }
             ("breaker_open_reject", "steadfast") => {
-                let breaker = Breaker::builder()
-                    .consecutive_failures(1)
-                    .open_for(Duration::from_secs(3_600))
-                    .build()
-                    .expect("valid");
+                let breaker = open_breaker(rt);
                 rt.block_on(async {
-                    for _ in 0..20 {
-                        let _ = breaker.call(fail).await;
-                    }
-                    assert!(breaker.call(op).await.is_err(), "steadfast is open");
                     for _ in 0..n {
                         black_box(breaker.call(op).await).ok();
                     }

@@ -31,8 +31,8 @@ use steadfast::cache::MokaStore;
 use steadfast::retry::Retry;
 use steadfast::{Identity, Pipeline, Policy, Timeout};
 use steadfast_benches::cache::{moka_raw, next_key, ours};
-use steadfast_benches::fixtures::{BREAKER_MODES, NeverRetry, closed_breaker};
-use steadfast_benches::{BenchError, op, runtime, time_async};
+use steadfast_benches::fixtures::{BREAKER_MODES, NeverRetry, closed_breaker, open_breaker};
+use steadfast_benches::{op, runtime, time_async};
 use tower::ServiceExt;
 
 /// Milliseconds per case per round.
@@ -169,14 +169,7 @@ fn main() {
     }
 
     // The target: a refusal costs no more than the breaker's closed call.
-    let open = steadfast::breaker::Breaker::builder()
-        .consecutive_failures(1)
-        .open_for(Duration::from_secs(3_600))
-        .build()
-        .expect("a valid configuration");
-    rt.block_on(async {
-        let _ = open.call(|| async { Err::<u64, _>(BenchError) }).await;
-    });
+    let open = open_breaker(&rt);
     let closed = closed_breaker("steadfast").expect("a known id");
     run.pair(
         "breaker_open_reject steadfast/breaker_closed steadfast",
