@@ -260,7 +260,7 @@ where
 {
     /// Get-or-fetch with an owned fetch: the engine of the direct API. The
     /// first lookup is `Remember`'s (`found`), made in the caller's code so
-    /// that a hit never enters this function.
+    /// that a plain hit never enters this function.
     pub(crate) async fn remember_from<F, Fut>(
         &self,
         key: &K,

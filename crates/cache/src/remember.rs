@@ -4,8 +4,9 @@
 //! Its first poll looks the key up and judges the entry in the caller's own
 //! code, as [`Get`](crate::get::Get) does, so a hit — what nearly every call
 //! is — answers without crossing a call through memory. Anything else (a
-//! miss, a flight to join, a fetch to lead) continues in
-//! `Cache::remember_from`, an `async fn` made only then.
+//! hit that claims a background refresh, a miss, a flight to join, a fetch
+//! to lead) continues in `Cache::remember_from`, an `async fn` made only
+//! then, which starts from the lookup already made.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,7 +28,7 @@ pin_project! {
         /// Waiting for the store's lookup (`None` until the first poll
         /// starts it: a future does nothing before it is polled).
         Looking { #[pin] found: Option<L> },
-        /// Past a miss: the rest of the get-or-fetch.
+        /// Past the first lookup: the rest of the get-or-fetch.
         Fetching { #[pin] rest: G },
     }
 }
@@ -57,7 +58,7 @@ where
     M: FnOnce(&'a Cache<K, V, E, C, S>, &'a K, FetchOptions, F, Lookup<V>) -> G,
 {
     /// A get-or-fetch of `key`: `look` starts the store's lookup, `rest`
-    /// takes over after a miss.
+    /// takes over after anything but a plain hit.
     #[inline]
     pub(crate) fn new(
         cache: &'a Cache<K, V, E, C, S>,
@@ -103,20 +104,15 @@ where
             let entry = ready!(poll_lookup(this.look, found, *this.cache, *this.key, cx));
             match this.cache.inner.judge(entry, Refreshes::StaleAndEager) {
                 Lookup::Served(value) => return Poll::Ready(Ok(value)),
-                Lookup::ServedRefresh(value, claim) => {
-                    if let (Some(options), Some(fetch)) = (this.options.take(), this.fetch.take()) {
-                        this.cache
-                            .refresh_in_background(this.key, claim, options, fetch);
-                    }
-                    return Poll::Ready(Ok(value));
-                }
-                miss @ Lookup::Miss(_) => {
+                // A hit that claims a refresh, or a miss: `remember_from`
+                // handles both from the lookup already made.
+                found => {
                     let (Some(options), Some(fetch), Some(rest)) =
                         (this.options.take(), this.fetch.take(), this.rest.take())
                     else {
                         unreachable!("a get-or-fetch leaves its first step once");
                     };
-                    let rest = rest(*this.cache, *this.key, options, fetch, miss);
+                    let rest = rest(*this.cache, *this.key, options, fetch, found);
                     this.step.set(Step::Fetching { rest });
                 }
             }
