@@ -5,8 +5,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use steadfast_core::tally::Tally;
 
+use steadfast_core::tally::Tally;
 use steadfast_core::{
     Classifier, ConfigError, Context, DefaultClassifier, Error, Inspect, Name, Next, Operation,
     Policy, time,

@@ -23,7 +23,9 @@
 //! # Cost
 //!
 //! A call that succeeds at once does not touch the budget: the policy counts
-//! calls in one relaxed atomic counter it keeps anyway. The budget itself
+//! calls in a [`Tally`](steadfast_core::tally::Tally) it keeps anyway (a
+//! load and a store in the calling thread's own slot, no locked
+//! instruction). The budget itself
 //! (a ring of ten time buckets behind a small lock) is consulted only when a
 //! call asks to retry; it then credits the calls counted since it was last
 //! consulted to the bucket of that last consultation — the earliest moment
