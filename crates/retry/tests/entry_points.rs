@@ -215,8 +215,9 @@ async fn a_direct_call_starts_when_made_a_pipeline_when_polled() {
     // Made, then left for 10 s. `call` and `call_with` count the call, start
     // its first attempt and start `max_elapsed` as they return, as a
     // breaker decides admission (documented on `Retry::call`); a pipeline
-    // with the retry around another policy starts at its first poll. Attempts 100 ms apart fit in 150 ms from
-    // the start: the first only when the clock started 10 s before.
+    // with the retry around another policy starts at its first poll.
+    // Attempts 100 ms apart fit in 150 ms from the start: the first only
+    // when the clock started 10 s before.
     for way in WAYS {
         let retry = sequential().max_elapsed(ms(150)).build().unwrap();
         let op = Timed::new(ScriptedOp::new([Step::err(BOOM)]));
