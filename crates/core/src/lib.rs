@@ -84,8 +84,8 @@ pub use classify::{Classifier, DefaultClassifier, Outcome, classify};
 pub use compose::{BoxPolicy, Identity, Last, Pipeline, Then};
 pub use context::{Attempt, Context, Priority};
 pub use error::{
-    BulkheadFull, BulkheadReason, CircuitOpen, ConfigError, Error, ErrorKind, ProbeOrigin,
-    RateLimited, Shed, TimedOut,
+    BulkheadFull, BulkheadReason, CircuitOpen, ConfigError, Error, ErrorKind, MissingKey,
+    ProbeOrigin, RateLimited, Shed, TimedOut,
 };
 pub use inspect::Inspect;
 pub use name::Name;

@@ -5,11 +5,13 @@
 //! `Result<T, Error<E>>`, whichever of them refused the call.
 
 mod config;
+mod missing_key;
 mod rejection;
 
 use std::time::Duration;
 
 pub use config::ConfigError;
+pub use missing_key::MissingKey;
 pub use rejection::{
     BulkheadFull, BulkheadReason, CircuitOpen, ProbeOrigin, RateLimited, Shed, TimedOut,
 };
@@ -54,6 +56,9 @@ pub enum Error<E> {
     /// A load shedder refused the call.
     #[error(transparent)]
     Shed(Shed),
+    /// A keyed policy found no key of its own in the call's context.
+    #[error(transparent)]
+    MissingKey(MissingKey),
 }
 
 /// Which kind of [`Error`] this is, without its payload; cheap to match on.
@@ -72,6 +77,8 @@ pub enum ErrorKind {
     BulkheadFull,
     /// [`Error::Shed`].
     Shed,
+    /// [`Error::MissingKey`].
+    MissingKey,
 }
 
 impl<E> Error<E> {
@@ -84,12 +91,32 @@ impl<E> Error<E> {
             Error::RateLimited(_) => ErrorKind::RateLimited,
             Error::BulkheadFull(_) => ErrorKind::BulkheadFull,
             Error::Shed(_) => ErrorKind::Shed,
+            Error::MissingKey(_) => ErrorKind::MissingKey,
         }
     }
 
     /// Whether a policy refused or cancelled the call (anything but [`Error::Inner`]).
     pub fn is_rejection(&self) -> bool {
         !matches!(self, Error::Inner(_))
+    }
+
+    /// Whether a policy in this process refused the call before it reached
+    /// the dependency, so the refusal says nothing about the dependency's
+    /// health: a full bulkhead, a rate limit or lockout, a shed, a missing
+    /// key, or an inner breaker's open circuit.
+    ///
+    /// A timeout is not one: the dependency was called and was too slow.
+    /// Breakers ignore local refusals by default, so a full bulkhead inside a
+    /// breaker never opens it.
+    pub fn is_local_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::CircuitOpen(_)
+                | Error::RateLimited(_)
+                | Error::BulkheadFull(_)
+                | Error::Shed(_)
+                | Error::MissingKey(_)
+        )
     }
 
     /// The operation's own error, if that is what this is.
@@ -120,6 +147,7 @@ impl<E> Error<E> {
             Error::RateLimited(r) => Error::RateLimited(r),
             Error::BulkheadFull(r) => Error::BulkheadFull(r),
             Error::Shed(r) => Error::Shed(r),
+            Error::MissingKey(r) => Error::MissingKey(r),
         }
     }
 
@@ -132,6 +160,7 @@ impl<E> Error<E> {
             Error::RateLimited(r) => r.retry_after(),
             Error::BulkheadFull(r) => r.retry_after(),
             Error::Shed(r) => r.retry_after(),
+            Error::MissingKey(r) => r.retry_after(),
         }
     }
 
@@ -144,6 +173,7 @@ impl<E> Error<E> {
             Error::RateLimited(r) => Some(r.policy_name()),
             Error::BulkheadFull(r) => Some(r.policy_name()),
             Error::Shed(r) => Some(r.policy_name()),
+            Error::MissingKey(r) => Some(r.policy_name()),
         }
     }
 
@@ -159,6 +189,7 @@ impl<E> Error<E> {
             Error::RateLimited(r) => r.message(),
             Error::BulkheadFull(r) => r.message(),
             Error::Shed(r) => r.message(),
+            Error::MissingKey(r) => r.message(),
         }
     }
 }
@@ -174,6 +205,7 @@ macro_rules! from_rejection {
 }
 
 from_rejection!(
+    MissingKey(MissingKey),
     Timeout(TimedOut),
     CircuitOpen(CircuitOpen),
     RateLimited(RateLimited),
