@@ -6,9 +6,16 @@
 //!
 //! Policies refine it on the way in: a [`Timeout`](crate::Timeout) narrows
 //! the deadline, a retry numbers the attempt. Keyed policies (a per-user rate
-//! limit, a per-tenant bulkhead) read the key with [`Context::key`]; the key is
-//! given at the call, not when the policy is built, so one policy serves every
-//! user.
+//! limit, a per-tenant bulkhead, a per-prompt cache) read their key with
+//! [`Context::key`]; keys are given at the call, not when the policy is built,
+//! so one policy serves every user.
+//!
+//! One call may carry several keys, one per type: a per-user limiter and a
+//! per-prompt cache share a pipeline when the user id and the prompt are
+//! distinct types (`UserId`, `PromptKey` newtypes), and each keyed policy
+//! finds its own. A keyed policy that finds no key of its type refuses the
+//! call with [`MissingKey`](crate::MissingKey) rather than share one bucket
+//! among every caller.
 
 use std::any::Any;
 use std::fmt;
@@ -42,24 +49,37 @@ impl Default for Priority {
     }
 }
 
+/// A key a context holds: borrowed for the call, its type read back by downcast.
+type Key<'a> = &'a (dyn Any + Send + Sync);
+
 /// Facts about one call that policies and the operation may read.
 ///
 /// Build one with [`Context::new`] and its setters, then pass it to
 /// [`Policy::call_with`](crate::Policy::call_with):
 ///
 /// ```
-/// use std::time::Duration;
 /// use steadfast_core::{Context, Priority};
 ///
-/// let user_id: u64 = 42;
-/// let ctx = Context::new().with_key(&user_id).with_priority(Priority::HIGH).with_cost(3);
-/// assert_eq!(ctx.key::<u64>(), Some(&42));
-/// assert_eq!(ctx.key::<String>(), None);
+/// struct UserId(u64);
+/// struct PromptKey(String);
+///
+/// let user = UserId(42);
+/// let prompt = PromptKey("summarise this".into());
+/// let ctx = Context::new()
+///     .with_key(&user)
+///     .with_key(&prompt)
+///     .with_priority(Priority::HIGH)
+///     .with_cost(3);
+/// assert_eq!(ctx.key::<UserId>().map(|u| u.0), Some(42));
+/// assert!(ctx.key::<PromptKey>().is_some());
+/// assert!(ctx.key::<String>().is_none());
 /// assert_eq!(ctx.cost(), 3);
 /// ```
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
-    key: Option<&'a (dyn Any + Send + Sync)>,
+    // Inline, so a context stays `Copy` and allocation-free; a call with no
+    // key stores constants the optimiser folds away.
+    keys: [Option<Key<'a>>; Context::MAX_KEYS],
     deadline: Option<Instant>,
     cost: u32,
     attempt: u32,
@@ -74,11 +94,14 @@ impl Default for Context<'_> {
 }
 
 impl<'a> Context<'a> {
+    /// How many keys of distinct types one context holds.
+    pub const MAX_KEYS: usize = 4;
+
     /// A context with no key, normal priority, cost 1, no deadline, attempt 1.
     #[inline]
     pub const fn new() -> Self {
         Context {
-            key: None,
+            keys: [None; Context::MAX_KEYS],
             deadline: None,
             cost: 1,
             attempt: 1,
@@ -87,14 +110,29 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Sets the key keyed policies partition by (user id, IP, API key, a tuple).
+    /// Adds a key that keyed policies partition by (a user id, an IP, an API
+    /// key, a prompt, a tuple).
     ///
-    /// The key is borrowed for the call; a keyed policy reads it back as its
-    /// own key type with [`Context::key`].
+    /// The key is borrowed for the call; each keyed policy reads back the key
+    /// of its own type with [`Context::key`], so give each key its own type
+    /// (`struct UserId(String)`, `struct TenantId(u32)`) when one call carries
+    /// several. A key of a type the context already holds replaces it (an
+    /// inner pipeline may re-key a call).
+    ///
+    /// A context holds up to [`MAX_KEYS`](Context::MAX_KEYS) keys of distinct
+    /// types. A key past that is not kept: a keyed policy looking for it
+    /// refuses the call with [`MissingKey`](crate::MissingKey), as it would
+    /// with no key at all, never falling back to a bucket shared by everyone.
     #[inline]
     #[must_use]
     pub fn with_key<K: Any + Send + Sync>(mut self, key: &'a K) -> Self {
-        self.key = Some(key);
+        let slot = self
+            .keys
+            .iter()
+            .position(|held| held.is_none_or(|held| (held as &dyn Any).is::<K>()));
+        if let Some(slot) = slot {
+            self.keys[slot] = Some(key);
+        }
         self
     }
 
@@ -141,17 +179,25 @@ impl<'a> Context<'a> {
         self
     }
 
-    /// The key, as type `K`; `None` when no key is set or it is another type.
+    /// The key of type `K`; `None` when the call carries no key of that type.
     #[inline]
     pub fn key<K: Any>(&self) -> Option<&'a K> {
-        let key: &'a (dyn Any + Send + Sync) = self.key?;
-        (key as &'a dyn Any).downcast_ref::<K>()
+        self.keys
+            .iter()
+            .map_while(|held| *held)
+            .find_map(|held: Key<'a>| (held as &'a dyn Any).downcast_ref::<K>())
     }
 
-    /// Whether a key is set, whatever its type.
+    /// Whether any key is set, whatever its type.
     #[inline]
     pub fn has_key(&self) -> bool {
-        self.key.is_some()
+        self.keys[0].is_some()
+    }
+
+    /// How many keys the call carries.
+    #[inline]
+    pub fn key_count(&self) -> usize {
+        self.keys.iter().take_while(|held| held.is_some()).count()
     }
 
     /// The call's priority.
@@ -198,7 +244,7 @@ impl<'a> Context<'a> {
 impl fmt::Debug for Context<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Context")
-            .field("has_key", &self.key.is_some())
+            .field("keys", &self.key_count())
             .field("priority", &self.priority)
             .field("cost", &self.cost)
             .field("deadline", &self.deadline)
@@ -281,6 +327,46 @@ mod tests {
         assert_eq!(ctx.key::<String>(), None);
         assert!(ctx.has_key());
         assert!(!Context::new().has_key());
+    }
+
+    #[test]
+    fn each_type_finds_its_own_key() {
+        let (user, tenant, prompt) = (7u64, 3u16, String::from("p"));
+        let ctx = Context::new()
+            .with_key(&user)
+            .with_key(&tenant)
+            .with_key(&prompt);
+        assert_eq!(ctx.key::<u64>(), Some(&7));
+        assert_eq!(ctx.key::<u16>(), Some(&3));
+        assert_eq!(ctx.key::<String>(), Some(&prompt));
+        assert_eq!(ctx.key::<u8>(), None);
+        assert_eq!(ctx.key_count(), 3);
+    }
+
+    #[test]
+    fn a_key_of_a_held_type_replaces_it() {
+        let (first, second, other) = (1u64, 2u64, 9u8);
+        let ctx = Context::new()
+            .with_key(&first)
+            .with_key(&other)
+            .with_key(&second);
+        assert_eq!(ctx.key::<u64>(), Some(&2));
+        assert_eq!(ctx.key::<u8>(), Some(&9));
+        assert_eq!(ctx.key_count(), 2);
+    }
+
+    #[test]
+    fn a_key_past_the_limit_is_not_kept() {
+        let (a, b, c, d, e) = (1u8, 2u16, 3u32, 4u64, 5u128);
+        let ctx = Context::new()
+            .with_key(&a)
+            .with_key(&b)
+            .with_key(&c)
+            .with_key(&d)
+            .with_key(&e);
+        assert_eq!(ctx.key_count(), Context::MAX_KEYS);
+        assert_eq!(ctx.key::<u64>(), Some(&4));
+        assert_eq!(ctx.key::<u128>(), None);
     }
 
     #[test]
