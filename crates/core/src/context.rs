@@ -357,13 +357,13 @@ mod tests {
 
     #[test]
     fn a_key_past_the_limit_is_not_kept() {
-        let (a, b, c, d, e) = (1u8, 2u16, 3u32, 4u64, 5u128);
+        let keys = (1u8, 2u16, 3u32, 4u64, 5u128);
         let ctx = Context::new()
-            .with_key(&a)
-            .with_key(&b)
-            .with_key(&c)
-            .with_key(&d)
-            .with_key(&e);
+            .with_key(&keys.0)
+            .with_key(&keys.1)
+            .with_key(&keys.2)
+            .with_key(&keys.3)
+            .with_key(&keys.4);
         assert_eq!(ctx.key_count(), Context::MAX_KEYS);
         assert_eq!(ctx.key::<u64>(), Some(&4));
         assert_eq!(ctx.key::<u128>(), None);

@@ -89,7 +89,7 @@ pub use error::{
 };
 pub use inspect::Inspect;
 pub use name::Name;
-pub use next::{Bound, Leaf, LiftErr, Next};
+pub use next::{Bound, FlatLeaf, Leaf, LiftErr, Next};
 pub use operation::{Operation, WithAttempt, with_attempt};
 pub use policy::Policy;
 pub use timeout::{Timeout, TimeoutConfig, TimeoutSnapshot};

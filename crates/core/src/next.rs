@@ -77,6 +77,44 @@ where
     }
 }
 
+/// The bottom of a pipeline around an operation that already speaks
+/// [`Error<E>`] (an inner pipeline, a cached fetch): its rejections pass up
+/// as they are, so errors do not nest. Made by
+/// [`Policy::call_flat`](crate::Policy::call_flat).
+#[derive(Debug)]
+pub struct FlatLeaf<'a, Op>(&'a Op);
+
+impl<Op> Clone for FlatLeaf<'_, Op> {
+    #[inline]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Op> Copy for FlatLeaf<'_, Op> {}
+
+impl<'a, Op> FlatLeaf<'a, Op> {
+    /// The bottom of a pipeline around `op`, whose error is already an [`Error`].
+    #[inline]
+    pub fn new(op: &'a Op) -> Self {
+        FlatLeaf(op)
+    }
+}
+
+impl<'a, T, E, Op> Next<'a, T, E> for FlatLeaf<'a, Op>
+where
+    Op: Operation<T, Error<E>> + 'a,
+    T: 'a,
+    E: 'a,
+{
+    const READS_DEADLINE: bool = <Op as Operation<T, Error<E>>>::READS_DEADLINE;
+
+    #[inline]
+    fn invoke(self, ctx: Context<'a>) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a {
+        self.0.invoke(ctx.to_attempt())
+    }
+}
+
 pin_project! {
     /// One attempt of the operation at the bottom of a pipeline: its
     /// `Err(e)` becomes `Err(Error::Inner(e))`. Made by [`Leaf::start`].

@@ -20,6 +20,13 @@ use crate::context::Attempt;
 /// Implemented for every `Fn() -> Fut` closure whose future yields
 /// `Result<T, E>`, and for [`WithAttempt`]. Futures must be `Send` so pipelines
 /// run on tokio's multi-thread runtime.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an operation a policy can run",
+    label = "expected a closure `|| async {{ ... }}` returning `Result<{T}, {E}>`",
+    note = "an operation is a factory, `Fn() -> impl Future<Output = Result<T, E>> + Send`, so a retry can start it again: pass `|| async {{ ... }}` rather than a future",
+    note = "when the closure's error type is not spelled anywhere, name it: `Ok::<_, MyError>(value)`",
+    note = "an operation that returns `Result<T, steadfast_core::Error<E>>` (an inner pipeline) runs with `call_flat`"
+)]
 pub trait Operation<T, E>: Send + Sync {
     /// The future one invocation returns.
     type Future: Future<Output = Result<T, E>> + Send;

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use crate::next::Leaf;
+use crate::next::{FlatLeaf, Leaf};
 use crate::{Context, Error, Next, Operation, Then};
 
 /// A resilience policy: something that runs an async call on the caller's behalf
@@ -31,6 +31,12 @@ use crate::{Context, Error, Next, Operation, Then};
 /// assert_eq!(answer.unwrap(), 42);
 /// # }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a policy for calls returning `Result<{T}, {E}>`",
+    label = "not a `Policy<{T}, {E}>`",
+    note = "a constructor that returns `Result<_, ConfigError>` (`Timeout::new`, a builder's `build`) needs `?` or `.unwrap()` before it is a policy",
+    note = "policies are `Send + Sync`: state inside goes behind an `Arc` with atomics or a `Mutex`"
+)]
 pub trait Policy<T, E>: Send + Sync {
     /// Whether this policy reads the deadline an enclosing timeout sets (a
     /// retry does, so it never sleeps past it). Defaults to `false`.
@@ -75,6 +81,96 @@ pub trait Policy<T, E>: Send + Sync {
     {
         // The future owns `op`; the pipeline below borrows it for every attempt.
         async move { self.execute(ctx, Leaf(&op)).await }
+    }
+
+    /// Runs an operation that itself returns `Result<T, Error<E>>` (an inner
+    /// pipeline called in a closure, a cached fetch) without nesting errors.
+    ///
+    /// The operation's rejections reach this policy, and the caller, as the
+    /// rejections they are: an inner rate limit keeps its kind, policy name,
+    /// `retry_after` and message, and a breaker here sees it as a local
+    /// refusal rather than the dependency failing. `call` on the same
+    /// operation would give `Error<Error<E>>`.
+    ///
+    /// Composing the policies in one [`Pipeline`](crate::Pipeline) (a
+    /// pipeline is a policy: `Pipeline::new(limiter).then(inner)`) is flat
+    /// too, and shares this call's [`Context`] (keys, deadline) with the
+    /// inner policies, which a closure calling `inner.call` does not.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use steadfast_core::{Error, ErrorKind, Policy, RateLimited, Timeout};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), steadfast_core::ConfigError> {
+    /// let outer = Timeout::new(Duration::from_secs(5))?;
+    /// let inner_call = || async {
+    ///     // An inner pipeline that refused the call.
+    ///     Err::<u8, Error<std::io::Error>>(
+    ///         RateLimited::new("per-user", Duration::from_secs(3)).into(),
+    ///     )
+    /// };
+    /// let err = outer.call_flat(inner_call).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::RateLimited);
+    /// assert_eq!(err.retry_after(), Some(Duration::from_secs(3)));
+    /// assert_eq!(err.message(), "Too many requests. Try again in 3 s.");
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn call_flat<'a, Op>(&'a self, op: Op) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, Error<E>> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        async move { self.execute(Context::new(), FlatLeaf::new(&op)).await }
+    }
+
+    /// [`call_flat`](Policy::call_flat) with the given [`Context`].
+    fn call_with_flat<'a, Op>(
+        &'a self,
+        ctx: Context<'a>,
+        op: Op,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        Op: Operation<T, Error<E>> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        async move { self.execute(ctx, FlatLeaf::new(&op)).await }
+    }
+
+    /// Runs `op` in a future that owns a clone of this policy, so it is
+    /// `Send + 'static`: it may be spawned, kept by a tower service future,
+    /// or outlive the caller that made it.
+    ///
+    /// Policies are cheap handles (clones share state), so the clone costs
+    /// an `Arc` increment; a pipeline is cloned policy by policy, or keep it
+    /// in an `Arc` (an `Arc<P>` is a policy too) to clone one pointer. The
+    /// borrowed [`call`](Policy::call) stays the zero-cost path.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use steadfast_core::{Pipeline, Policy, Timeout};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pipeline = Pipeline::new(Timeout::new(Duration::from_secs(5))?)
+    ///     .then(Timeout::new(Duration::from_secs(1))?);
+    /// let task = tokio::spawn(pipeline.call_owned(|| async { Ok::<_, std::io::Error>(7) }));
+    /// assert_eq!(task.await??, 7);
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn call_owned<Op>(&self, op: Op) -> impl Future<Output = Result<T, Error<E>>> + Send + 'static
+    where
+        Self: Clone + Sized + 'static,
+        Op: Operation<T, E> + 'static,
+        T: 'static,
+        E: 'static,
+    {
+        let policy = self.clone();
+        async move { policy.call(op).await }
     }
 
     /// What [`Then::call`](Policy::call) does when this policy is the outer of

@@ -20,6 +20,8 @@ fn public_types_are_send_and_sync() {
     send_sync::<BulkheadFull>();
     send_sync::<BulkheadReason>();
     send_sync::<Shed>();
+    send_sync::<MissingKey>();
+    send_sync::<FlatLeaf<'static, fn() -> std::future::Ready<Result<u8, Error<TestError>>>>>();
     send_sync::<ConfigError>();
     send_sync::<Name>();
     send_sync::<Context<'static>>();
@@ -53,6 +55,7 @@ fn errors_are_std_errors_when_the_inner_one_is() {
     static_error::<Error<std::io::Error>>();
     static_error::<ConfigError>();
     static_error::<TimedOut>();
+    static_error::<MissingKey>();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -194,6 +194,37 @@ impl<E> Error<E> {
     }
 }
 
+impl<E> Error<Error<E>> {
+    /// Takes one level of nesting out: an inner rejection becomes this
+    /// error's rejection, with its kind, name, `retry_after` and message.
+    ///
+    /// [`Policy::call_flat`](crate::Policy::call_flat) avoids the nesting in
+    /// the first place, so the policies around the call see the inner
+    /// rejection as what it is.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use steadfast_core::{Error, ErrorKind, RateLimited};
+    ///
+    /// let inner: Error<std::io::Error> = RateLimited::new("per-user", Duration::from_secs(3)).into();
+    /// let nested: Error<Error<std::io::Error>> = Error::Inner(inner);
+    /// let flat = nested.flatten();
+    /// assert_eq!(flat.kind(), ErrorKind::RateLimited);
+    /// assert_eq!(flat.retry_after(), Some(Duration::from_secs(3)));
+    /// ```
+    pub fn flatten(self) -> Error<E> {
+        match self {
+            Error::Inner(inner) => inner,
+            Error::Timeout(r) => Error::Timeout(r),
+            Error::CircuitOpen(r) => Error::CircuitOpen(r),
+            Error::RateLimited(r) => Error::RateLimited(r),
+            Error::BulkheadFull(r) => Error::BulkheadFull(r),
+            Error::Shed(r) => Error::Shed(r),
+            Error::MissingKey(r) => Error::MissingKey(r),
+        }
+    }
+}
+
 macro_rules! from_rejection {
     ($($variant:ident($payload:ident)),* $(,)?) => {$(
         impl<E> From<$payload> for Error<E> {
