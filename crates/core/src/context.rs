@@ -20,6 +20,7 @@
 use std::any::Any;
 use std::fmt;
 
+use crate::owned::{Background, Owned, Relaunch};
 use crate::time::Instant;
 
 /// How important a call is, for policies that shed load by class.
@@ -80,6 +81,8 @@ pub struct Context<'a> {
     // Inline, so a context stays `Copy` and allocation-free; a call with no
     // key stores constants the optimiser folds away.
     keys: [Option<Key<'a>>; Context::MAX_KEYS],
+    // Set only in an owned call: one thin pointer, `None` in a borrowed one.
+    owned: Option<&'a Owned<'a>>,
     deadline: Option<Instant>,
     cost: u32,
     attempt: u32,
@@ -102,6 +105,7 @@ impl<'a> Context<'a> {
     pub const fn new() -> Self {
         Context {
             keys: [None; Context::MAX_KEYS],
+            owned: None,
             deadline: None,
             cost: 1,
             attempt: 1,
@@ -200,6 +204,28 @@ impl<'a> Context<'a> {
         self.keys.iter().take_while(|held| held.is_some()).count()
     }
 
+    /// Marks the context as an owned call's.
+    #[inline]
+    #[must_use]
+    pub(crate) const fn with_owned(mut self, owned: &'a Owned<'a>) -> Self {
+        self.owned = Some(owned);
+        self
+    }
+
+    /// In an owned call ([`Policy::call_owned`](crate::Policy::call_owned)),
+    /// the handle that runs the call's pipeline again in a task of its own;
+    /// `None` in a borrowed call, whose pipeline cannot outlive its caller.
+    #[inline]
+    pub fn relaunch(&self) -> Option<&'a dyn Relaunch> {
+        self.owned.map(|owned| owned.relaunch)
+    }
+
+    /// In a background call started by [`Relaunch`], the job it carries.
+    #[inline]
+    pub fn background(&self) -> Option<&'a Background> {
+        self.owned.and_then(|owned| owned.background)
+    }
+
     /// The call's priority.
     #[inline]
     pub const fn priority(&self) -> Priority {
@@ -245,6 +271,7 @@ impl fmt::Debug for Context<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Context")
             .field("keys", &self.key_count())
+            .field("owned", &self.owned.is_some())
             .field("priority", &self.priority)
             .field("cost", &self.cost)
             .field("deadline", &self.deadline)

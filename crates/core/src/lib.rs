@@ -73,6 +73,7 @@ mod inspect;
 mod name;
 mod next;
 mod operation;
+pub mod owned;
 mod policy;
 pub mod tally;
 #[cfg(feature = "testing")]
@@ -91,6 +92,7 @@ pub use inspect::Inspect;
 pub use name::Name;
 pub use next::{Bound, FlatLeaf, Leaf, LiftErr, Next};
 pub use operation::{Operation, WithAttempt, with_attempt};
+pub use owned::{Background, OwnedContext, OwnedKeys, Relaunch};
 pub use policy::Policy;
 pub use timeout::{Timeout, TimeoutConfig, TimeoutSnapshot};
 

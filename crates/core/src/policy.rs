@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use crate::next::{FlatLeaf, Leaf};
-use crate::{Context, Error, Next, Operation, Then};
+use crate::{Context, Error, Next, Operation, OwnedContext, OwnedKeys, Then};
 
 /// A resilience policy: something that runs an async call on the caller's behalf
 /// and may refuse, cancel, repeat or replace it.
@@ -147,7 +147,10 @@ pub trait Policy<T, E>: Send + Sync {
     /// Policies are cheap handles (clones share state), so the clone costs
     /// an `Arc` increment; a pipeline is cloned policy by policy, or keep it
     /// in an `Arc` (an `Arc<P>` is a policy too) to clone one pointer. The
-    /// borrowed [`call`](Policy::call) stays the zero-cost path.
+    /// call allocates once, to share the policy and `op` with any background
+    /// call a policy inside starts ([`Context::relaunch`]: a cache's
+    /// stale-while-revalidate refresh). The borrowed [`call`](Policy::call)
+    /// stays the allocation-free path.
     ///
     /// ```
     /// use std::time::Duration;
@@ -166,11 +169,47 @@ pub trait Policy<T, E>: Send + Sync {
     where
         Self: Clone + Sized + 'static,
         Op: Operation<T, E> + 'static,
-        T: 'static,
-        E: 'static,
+        T: Send + 'static,
+        E: Send + 'static,
     {
-        let policy = self.clone();
-        async move { policy.call(op).await }
+        crate::owned::call_owned(self.clone(), OwnedContext::empty(), op)
+    }
+
+    /// [`call_owned`](Policy::call_owned) with keys, a priority and a cost.
+    ///
+    /// The keys are owned by the call, so they reach the keyed policies of
+    /// any background call started from it (a cache's refresh through a
+    /// per-user limiter below it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use steadfast_core::{OwnedContext, Policy, Timeout};
+    ///
+    /// #[derive(Clone)]
+    /// struct UserId(u64);
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let timeout = Timeout::new(Duration::from_secs(1))?;
+    /// let ctx = OwnedContext::new((UserId(7),));
+    /// let answer = tokio::spawn(timeout.call_owned_with(ctx, || async { Ok::<_, std::io::Error>(1) }));
+    /// assert_eq!(answer.await??, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn call_owned_with<K, Op>(
+        &self,
+        ctx: OwnedContext<K>,
+        op: Op,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'static
+    where
+        Self: Clone + Sized + 'static,
+        K: OwnedKeys,
+        Op: Operation<T, E> + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        crate::owned::call_owned(self.clone(), ctx, op)
     }
 
     /// What [`Then::call`](Policy::call) does when this policy is the outer of

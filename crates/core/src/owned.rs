@@ -1,0 +1,282 @@
+//! The owned call path: a call that owns its policy, its operation and its
+//! keys, so it can outlive its caller and start work of its own.
+//!
+//! [`Policy::call`](crate::Policy::call) borrows the pipeline and the
+//! operation from the caller: the cheapest path, and nothing it starts can
+//! outlive the caller's future. An owned call
+//! ([`Policy::call_owned`](crate::Policy::call_owned),
+//! [`Policy::call_owned_with`](crate::Policy::call_owned_with)) holds a
+//! clone of the policy, the operation and [`OwnedContext`]'s keys behind one
+//! `Arc`, so its future is `Send + 'static`, and a policy inside may hand
+//! work to a [`Relaunch`]: the same pipeline, run again in a task of its own
+//! with a [`Background`] job the policy left for itself. That is how a cache
+//! inside a pipeline refreshes a stale entry after answering the caller, and
+//! how a fetch goes on after a soft timeout handed the caller a stale value.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::next::Leaf;
+use crate::{Context, Error, Operation, Policy, Priority};
+
+/// The keys an owned call carries: a tuple of owned values, one per type
+/// (`()` for none, `(UserId(7),)` for one, up to four).
+///
+/// Each is handed to the call's [`Context`] with
+/// [`with_key`](Context::with_key), so keyed policies find their own, in the
+/// caller's call and in any background call started from it.
+pub trait OwnedKeys: Send + Sync + 'static {
+    /// Adds every key to `ctx`.
+    fn add_to<'a>(&'a self, ctx: Context<'a>) -> Context<'a>;
+}
+
+impl OwnedKeys for () {
+    #[inline]
+    fn add_to<'a>(&'a self, ctx: Context<'a>) -> Context<'a> {
+        ctx
+    }
+}
+
+macro_rules! owned_keys {
+    ($($name:ident . $index:tt),+) => {
+        impl<$($name: Any + Send + Sync),+> OwnedKeys for ($($name,)+) {
+            #[inline]
+            fn add_to<'a>(&'a self, ctx: Context<'a>) -> Context<'a> {
+                ctx$(.with_key(&self.$index))+
+            }
+        }
+    };
+}
+
+owned_keys!(A.0);
+owned_keys!(A.0, B.1);
+owned_keys!(A.0, B.1, C.2);
+owned_keys!(A.0, B.1, C.2, D.3);
+
+/// What an owned call knows of itself: its keys, priority and cost.
+///
+/// ```
+/// use steadfast_core::{OwnedContext, Priority};
+///
+/// struct UserId(u64);
+/// let ctx = OwnedContext::new((UserId(7),)).with_priority(Priority::HIGH).with_cost(2);
+/// assert_eq!(ctx.keys().0.0, 7);
+/// ```
+#[derive(Clone, Debug)]
+pub struct OwnedContext<K = ()> {
+    keys: K,
+    priority: Priority,
+    cost: u32,
+}
+
+impl OwnedContext<()> {
+    /// No key, normal priority, cost 1.
+    pub const fn empty() -> Self {
+        OwnedContext::new(())
+    }
+}
+
+impl Default for OwnedContext<()> {
+    fn default() -> Self {
+        OwnedContext::empty()
+    }
+}
+
+impl<K> OwnedContext<K> {
+    /// An owned context carrying `keys` (a tuple: `(UserId(7), TenantId(3))`).
+    pub const fn new(keys: K) -> Self {
+        OwnedContext {
+            keys,
+            priority: Priority::NORMAL,
+            cost: 1,
+        }
+    }
+
+    /// Sets the call's priority.
+    #[must_use]
+    pub const fn with_priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Sets the call's cost in units.
+    #[must_use]
+    pub const fn with_cost(mut self, cost: u32) -> Self {
+        self.cost = cost;
+        self
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &K {
+        &self.keys
+    }
+}
+
+impl<K: OwnedKeys> OwnedContext<K> {
+    fn to_context<'a>(&'a self, owned: &'a Owned<'a>) -> Context<'a> {
+        self.keys
+            .add_to(Context::new())
+            .with_priority(self.priority)
+            .with_cost(self.cost)
+            .with_owned(owned)
+    }
+}
+
+/// Work a policy leaves for itself, to be done in a background call of the
+/// same pipeline (see [`Relaunch`]).
+///
+/// The job names the policy it is for (any value unique to that policy's
+/// shared state, such as the address of its `Arc`) and carries what the
+/// policy needs, type-erased. Only the policy that made it takes it.
+pub struct Background {
+    target: usize,
+    payload: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+impl Background {
+    /// A job for the policy whose identity is `target`.
+    pub fn new(target: usize, payload: Box<dyn Any + Send>) -> Self {
+        Background {
+            target,
+            payload: Mutex::new(Some(payload)),
+        }
+    }
+
+    /// The identity of the policy the job is for.
+    pub fn target(&self) -> usize {
+        self.target
+    }
+
+    /// Takes the payload out, if this job is `target`'s and its payload is a
+    /// `P` not taken yet.
+    pub fn take<P: Any>(&self, target: usize) -> Option<Box<P>> {
+        if self.target != target {
+            return None;
+        }
+        let mut payload = self.payload.lock().unwrap_or_else(PoisonError::into_inner);
+        match payload.take()?.downcast::<P>() {
+            Ok(p) => Some(p),
+            Err(other) => {
+                *payload = Some(other);
+                None
+            }
+        }
+    }
+
+    /// Takes the payload back out whatever its target (a job that could not
+    /// be started is handed back to the policy that made it).
+    pub fn into_payload(self) -> Option<Box<dyn Any + Send>> {
+        self.payload
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for Background {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Background")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs the pipeline of an owned call again, in a task of its own, carrying a
+/// [`Background`] job; found with [`Context::relaunch`].
+///
+/// The background call starts at the top of the pipeline with the owned
+/// call's keys, priority and cost, and no deadline; the policy the job is
+/// for finds it with [`Context::background`]. Policies above it see one more
+/// call.
+pub trait Relaunch: Send + Sync {
+    /// Starts the background call; hands the job back when it cannot (no
+    /// tokio runtime here).
+    fn relaunch(&self, job: Background) -> Result<(), Background>;
+}
+
+/// What the context of an owned call points to.
+#[derive(Clone, Copy)]
+pub(crate) struct Owned<'a> {
+    pub(crate) relaunch: &'a dyn Relaunch,
+    pub(crate) background: Option<&'a Background>,
+}
+
+/// Everything an owned call holds, shared with its background calls.
+struct OwnedCall<P, Op, K> {
+    policy: P,
+    op: Op,
+    ctx: OwnedContext<K>,
+}
+
+/// The relaunch handle: a clone of the shared call.
+struct Handle<P, Op, K, T, E> {
+    call: Arc<OwnedCall<P, Op, K>>,
+    _result: std::marker::PhantomData<fn() -> (T, E)>,
+}
+
+impl<P, Op, K, T, E> Handle<P, Op, K, T, E>
+where
+    P: Policy<T, E> + 'static,
+    Op: Operation<T, E> + 'static,
+    K: OwnedKeys,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    async fn run(self, background: Option<Background>) -> Result<T, Error<E>> {
+        let owned = Owned {
+            relaunch: &self,
+            background: background.as_ref(),
+        };
+        let call = &*self.call;
+        call.policy
+            .execute(call.ctx.to_context(&owned), Leaf::new(&call.op))
+            .await
+    }
+}
+
+impl<P, Op, K, T, E> Relaunch for Handle<P, Op, K, T, E>
+where
+    P: Policy<T, E> + 'static,
+    Op: Operation<T, E> + 'static,
+    K: OwnedKeys,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    fn relaunch(&self, job: Background) -> Result<(), Background> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return Err(job);
+        };
+        let handle = Handle {
+            call: Arc::clone(&self.call),
+            _result: std::marker::PhantomData,
+        };
+        // Boxed (a rare path) so the task's future is plainly `Send`: the
+        // pipeline's future borrows from the handle it runs in.
+        let task: Pin<Box<dyn Future<Output = Result<T, Error<E>>> + Send>> =
+            Box::pin(handle.run(Some(job)));
+        drop(runtime.spawn(task));
+        Ok(())
+    }
+}
+
+/// The future of an owned call.
+pub(crate) fn call_owned<P, Op, K, T, E>(
+    policy: P,
+    ctx: OwnedContext<K>,
+    op: Op,
+) -> impl Future<Output = Result<T, Error<E>>> + Send + 'static
+where
+    P: Policy<T, E> + 'static,
+    Op: Operation<T, E> + 'static,
+    K: OwnedKeys,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let handle = Handle {
+        call: Arc::new(OwnedCall { policy, op, ctx }),
+        _result: std::marker::PhantomData,
+    };
+    handle.run(None)
+}
