@@ -52,7 +52,22 @@ pub enum StaleReason {
 }
 
 impl<V> Cached<V> {
-    pub(crate) fn new(value: V, freshness: Freshness) -> Self {
+    /// A value with how fresh it is: what a fallback around a cache
+    /// answers to keep the freshness visible (`Cached::new(default,
+    /// Freshness::Stale { .. })`), or a test's expected answer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use steadfast_cache::{Cached, Freshness, StaleReason};
+    ///
+    /// let served = Cached::new(
+    ///     "yesterday's summary",
+    ///     Freshness::Stale { age: Duration::from_secs(90), reason: StaleReason::FetchFailed },
+    /// );
+    /// assert!(served.is_stale());
+    /// assert_eq!(served.age(), Duration::from_secs(90));
+    /// ```
+    pub const fn new(value: V, freshness: Freshness) -> Self {
         Cached { value, freshness }
     }
 
