@@ -150,6 +150,16 @@ impl Background {
         self.target
     }
 
+    /// Whether the policy the job is for has not taken it yet: a policy that
+    /// sees a pending job sits above that policy in the pipeline. Limiters
+    /// let such a call pass uncharged, since no caller asked for it.
+    pub fn is_pending(&self) -> bool {
+        self.payload
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
     /// Takes the payload out, if this job is `target`'s and its payload is a
     /// `P` not taken yet.
     pub fn take<P: Any>(&self, target: usize) -> Option<Box<P>> {

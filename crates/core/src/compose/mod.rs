@@ -33,13 +33,16 @@
 //! 8. **attempt timeout** — bounds one attempt, so a slow one is retried.
 //!
 //! A `Pipeline` of five policies is one concrete type; its future is the sum
-//! of theirs. When the pipeline is only known at run time (built from
-//! configuration), erase it with [`BoxPolicy`], which allocates per call.
+//! of theirs. To keep one in a struct, name it with
+//! [`pipeline_type!`](crate::pipeline_type). When the pipeline is only known
+//! at run time (built from configuration), erase it with [`BoxPolicy`],
+//! which allocates per call.
 
 mod boxed;
 mod identity;
 mod last;
 mod pipeline;
+mod pipeline_type;
 mod then;
 
 pub use boxed::BoxPolicy;
