@@ -55,6 +55,11 @@ fn main() {
 
     // Not a hot path: shown so the counter is seen to count (the erased
     // pipeline allocates its future and its erased continuation).
+    // The owned call: one allocation, the `Arc` it shares with background calls.
+    report(
+        "compose_identity_5_owned/steadfast",
+        allocs_per_call(&rt, CALLS, || pipeline.call_owned(op)),
+    );
     let boxed = pipeline.boxed::<u64, steadfast_benches::BenchError>();
     report(
         "compose_identity_5_boxed/steadfast",
