@@ -248,7 +248,7 @@ where
     /// The value under `key` if one is servable now (fresh, in the stale
     /// window, or within a fail-safe throttle); never fetches.
     ///
-    /// The future is the cache's own ([`Get`](crate::get::Get)) rather than
+    /// The future is the cache's own (a named `Get` future) rather than
     /// an `async fn`'s, so that it inlines into the caller and a hit comes
     /// back in registers.
     #[inline]

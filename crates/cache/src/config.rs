@@ -92,7 +92,7 @@ pub struct CacheConfig {
     /// `max_weight` is set.
     pub max_entries: u64,
     /// The most total weight held (bytes, say), as measured by the builder's
-    /// [`weigher`](crate::CacheBuilder::weigher), which it requires. At least 1.
+    /// weigher, given with [`max_weight`](crate::CacheBuilder::max_weight). At least 1.
     /// `None` (the default) bounds entries instead.
     pub max_weight: Option<u64>,
 }
