@@ -151,6 +151,10 @@ where
         }
         let inner = &self.inner;
         let options = FetchOptions::new();
+        // A background call that never reached the cache (a policy above it
+        // refused it) abandons its flight; the caller then leads in the
+        // foreground rather than hand the fetch over again.
+        let mut relaunch = ctx.relaunch();
         loop {
             let candidate = match inner.lookup(key, Refreshes::Stale).await {
                 Lookup::Served(value) => return Ok(value),
@@ -169,7 +173,7 @@ where
             };
             match inner.flights.join_or_lead(key, inner.tags.generation()) {
                 Role::Lead(leader) => {
-                    let leader = match ctx.relaunch() {
+                    let leader = match relaunch.take() {
                         // With a stale value and a soft timeout the caller may
                         // leave before the fetch ends: run it where it can go on.
                         Some(relaunch) if inner.soft_timeout_for(candidate.as_ref()).is_some() => {

@@ -138,3 +138,48 @@ async fn a_borrowed_call_refreshes_in_the_foreground() {
     assert_eq!(pipeline.call_with(ctx(), op.clone()).await, Ok(2));
     assert_eq!(asked.elapsed(), UPSTREAM, "it waited for the refresh");
 }
+
+/// Refuses every background call, as an open breaker above the cache would.
+#[derive(Clone)]
+struct RefuseBackground;
+
+impl steadfast_core::Policy<u32, TestError> for RefuseBackground {
+    async fn execute<'a, N>(
+        &'a self,
+        ctx: Context<'a>,
+        next: N,
+    ) -> Result<u32, steadfast_core::Error<TestError>>
+    where
+        N: steadfast_core::Next<'a, u32, TestError>,
+    {
+        if ctx.background().is_some() {
+            return Err(steadfast_core::Shed::new("above", None).into());
+        }
+        next.invoke(ctx).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_background_call_refused_above_the_cache_leaves_the_fetch_to_the_caller() {
+    let cache = builder()
+        .fresh_for(secs(10))
+        .fail_safe(secs(3_600), secs(30))
+        .soft_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let pipeline = Pipeline::new(RefuseBackground)
+        .then(cache.clone())
+        .then(Timeout::new(secs(5)).unwrap());
+    let op = ScriptedOp::<u32, TestError>::new([Step::ok(1), Step::ok(2).after(UPSTREAM)]);
+    let call = || pipeline.call_owned_with(OwnedContext::new((7u32,)), op.clone());
+
+    assert_eq!(call().await, Ok(1));
+    advance(secs(11)).await;
+    let asked = Instant::now();
+    // The refused background call abandons its flight; the caller leads the
+    // fetch itself and is served the old value at the soft timeout.
+    assert_eq!(call().await, Ok(1));
+    assert_eq!(asked.elapsed(), Duration::from_millis(100));
+    assert_eq!(op.invocations(), 2);
+    assert_eq!(op.cancelled(), 1, "a foreground fetch ends with its caller");
+}

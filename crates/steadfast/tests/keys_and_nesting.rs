@@ -44,7 +44,10 @@ async fn three_users_through_one_pipeline_are_limited_independently() {
     let (alice, bob) = (UserId("alice"), UserId("bob"));
     let alice_ctx = || Context::new().with_key(&alice).with_key(&prompt);
     assert_eq!(pipeline.call_with(alice_ctx(), op.clone()).await, Ok(7));
-    let refused = pipeline.call_with(alice_ctx(), op.clone()).await.unwrap_err();
+    let refused = pipeline
+        .call_with(alice_ctx(), op.clone())
+        .await
+        .unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::RateLimited);
     assert_eq!(refused.policy_name(), Some("per-user"));
     let bob_ctx = Context::new().with_key(&bob).with_key(&prompt);
@@ -61,9 +64,7 @@ async fn a_nested_pipelines_rejection_reaches_the_caller_with_its_retry_after() 
     let outer = Pipeline::new(Timeout::new(Duration::from_secs(10)).unwrap());
     let user = UserId("alice");
     let op = ScriptedOp::<u32, TestError>::always_ok(1);
-    let call = || {
-        outer.call_flat(|| inner.call_with(Context::new().with_key(&user), op.clone()))
-    };
+    let call = || outer.call_flat(|| inner.call_with(Context::new().with_key(&user), op.clone()));
 
     assert_eq!(call().await, Ok(1));
     let err: Error<TestError> = call().await.unwrap_err();
