@@ -249,7 +249,10 @@ mod tests {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // A thread pool's churn must not use up the slots: each thread here
-        // exits before the next starts, so each takes the index the last gave back.
+        // exits before the next starts and gives its index back, so three
+        // times as many threads as slots each still find one. (Which index
+        // each gets depends on the test harness's own threads, which may
+        // hold some while this runs.)
         let index = || {
             std::thread::spawn(|| {
                 Tally::new().add(1);
@@ -258,10 +261,8 @@ mod tests {
             .join()
             .unwrap()
         };
-        let first = index();
-        assert!(first < slot_count());
         for _ in 0..3 * slot_count() {
-            assert_eq!(index(), first);
+            assert!(index() < slot_count());
         }
     }
 
