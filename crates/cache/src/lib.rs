@@ -71,9 +71,12 @@ mod entry;
 mod fetch;
 mod flight;
 mod get;
+mod log;
 mod options;
 mod policy;
 mod remember;
+#[cfg(feature = "serde")]
+mod serde_text;
 mod snapshot;
 mod store;
 mod tags;
