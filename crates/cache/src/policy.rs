@@ -218,7 +218,7 @@ where
                         }
                         _ => leader,
                     };
-                    let run = inner.lead(&leader, &options, fetch());
+                    let run = inner.lead(&leader, &options, fetch(), candidate.as_ref());
                     let Some(landing) = inner.within_soft_timeout(run, candidate.as_ref()).await
                     else {
                         // The fetch ends with this call; a follower takes over.
@@ -283,9 +283,11 @@ where
             ));
         };
         bump(&inner.stats.refreshes);
-        let landing = inner.lead(&leader, &FetchOptions::new(), fetch()).await;
-        inner.after_refresh(&entry, &landing);
-        claim.settle();
+        let landing = inner
+            .lead(&leader, &FetchOptions::new(), fetch(), Some(&entry))
+            .await;
+        // Given back: the next refresh may run once any throttle set ends.
+        drop(claim);
         inner
             .resolve(landing, Some(&entry))
             .unwrap_or_else(|| Err(Shed::new(inner.config.name.clone(), None).into()))
@@ -303,7 +305,14 @@ where
         Fut: Future<Output = Result<V, Error<E>>>,
     {
         let inner = &self.inner;
-        let landing = inner.lead(&job.leader, &FetchOptions::new(), fetch()).await;
+        let landing = inner
+            .lead(
+                &job.leader,
+                &FetchOptions::new(),
+                fetch(),
+                job.candidate.as_ref(),
+            )
+            .await;
         inner
             .resolve(landing, job.candidate.as_ref())
             .unwrap_or_else(|| Err(Shed::new(inner.config.name.clone(), None).into()))
@@ -329,7 +338,7 @@ where
         };
         bump(&inner.stats.refreshes);
         let options = FetchOptions::new();
-        let run = inner.lead(&leader, &options, fetch());
+        let run = inner.lead(&leader, &options, fetch(), Some(claim.entry()));
         let landing = match inner.config.soft_timeout {
             Some(soft) => match race(run, time::sleep(soft)).await {
                 Either::Left(landing) => landing,
@@ -347,8 +356,8 @@ where
             },
             None => run.await,
         };
-        inner.after_refresh(claim.entry(), &landing);
-        claim.settle();
+        // Given back: the next refresh may run once any throttle set ends.
+        drop(claim);
         match landing {
             Landing::Done {
                 result: Ok(value),

@@ -8,7 +8,8 @@ use std::time::Duration;
 use common::{TestCache, builder, fetch, secs};
 use steadfast_cache::{Cache, CacheConfig, Store};
 use steadfast_core::Inspect;
-use steadfast_core::testing::{ScriptedOp, TestError};
+use steadfast_core::testing::{Events, ScriptedOp, Step, TestError};
+use tokio::time::advance;
 
 /// Every field set away from its default.
 fn full() -> CacheConfig {
@@ -140,4 +141,54 @@ async fn the_snapshot_serializes_with_its_documented_field_names() {
             "missing_keys": 0
         })
     );
+}
+
+/// The fail-safe WARN and a tag invalidation's DEBUG of a cache of `u32`
+/// keys, key 7 failing.
+async fn fail_safe_events(cache: &TestCache) -> Vec<steadfast_core::testing::EventRecord> {
+    let (events, _guard) = Events::capture();
+    let op = ScriptedOp::new([Step::ok(1), Step::err(TestError::new("down"))]);
+    fetch(cache, 7, &op).await.unwrap();
+    advance(secs(20)).await;
+    assert!(fetch(cache, 7, &op).await.unwrap().is_stale());
+    cache.invalidate_tag("user:alice@example.com");
+    events
+        .records()
+        .into_iter()
+        .filter(|r| r.message.starts_with("fetch failed") || r.message == "cache tag invalidated")
+        .collect()
+}
+
+fn fail_safe() -> steadfast_cache::CacheBuilder<u32, u32, TestError> {
+    builder().fresh_for(secs(10)).fail_safe(secs(60), secs(5))
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_name_the_cache_and_never_the_key_by_default() {
+    let records = fail_safe_events(&fail_safe().build().unwrap()).await;
+    assert_eq!(records.len(), 2, "{records:?}");
+    for record in &records {
+        assert_eq!(record.field("cache"), Some("cache"));
+        assert_eq!(record.field("key"), None, "{record:?}");
+        assert_eq!(record.field("tag"), None, "{record:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_log_keys_events_name_the_key_and_the_tag() {
+    for cache in [
+        fail_safe().log_keys(true).build().unwrap(),
+        TestCache::from_config({
+            let mut config = fail_safe().build().unwrap().config().clone();
+            config.log_keys = true;
+            config
+        })
+        .unwrap(),
+    ] {
+        let records = fail_safe_events(&cache).await;
+        assert_eq!(records.len(), 2, "{records:?}");
+        assert_eq!(records[0].level, tracing::Level::WARN);
+        assert_eq!(records[0].field("key"), Some("7"));
+        assert_eq!(records[1].field("tag"), Some("user:alice@example.com"));
+    }
 }
