@@ -76,9 +76,11 @@ pub struct CacheConfig {
         )
     )]
     pub fail_safe_max_age: Option<Duration>,
-    /// After fail-safe served a stale value, how long that value keeps being
-    /// served without trying the fetch again, so a failing dependency is not
-    /// hammered. Greater than zero. Default 30 s.
+    /// After a fetch fails — however it ends: with callers waiting, in the
+    /// background after the soft timeout, at the hard timeout, as a refresh —
+    /// how long the value it was to replace keeps being served, at once,
+    /// without a fetch for the key, so a failing dependency is not hammered.
+    /// Counted from the failure. Greater than zero. Default 30 s.
     #[cfg_attr(
         feature = "serde",
         serde(
