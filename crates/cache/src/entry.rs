@@ -286,4 +286,17 @@ mod tests {
         assert_eq!(e.phase(130 * S), Phase::Expired);
         assert!(e.claim_refresh(130 * S));
     }
+
+    #[test]
+    fn a_claim_given_back_during_a_throttle_stays_deferred_to_it() {
+        let e = entry();
+        assert!(e.claim_refresh(111 * S));
+        // A failure throttles the entry while the refresh holds its claim.
+        assert!(e.throttle(112 * S, 142 * S));
+        e.release_refresh(0);
+        assert!(!e.claim_refresh(141 * S));
+        assert!(e.is_throttled(141 * S));
+        assert!(!e.is_throttled(142 * S));
+        assert!(e.claim_refresh(142 * S));
+    }
 }

@@ -391,3 +391,58 @@ fn has_runtime() -> bool {
 fn cancelled<K, V, E, C, S>(inner: &Inner<K, V, E, C, S>) -> Error<E> {
     Error::Shed(steadfast_core::Shed::new(inner.config.name.clone(), None))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use tokio::time::advance;
+
+    use super::*;
+    use crate::Cache;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fetch_whose_fallback_was_throttled_since_lands_abandoned_unfetched() {
+        let cache = Cache::<u32, u32, &'static str>::builder()
+            .fresh_for(Duration::from_secs(10))
+            .fail_safe(Duration::from_secs(60), Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let inner = &cache.inner;
+        cache.insert(1, 7).await;
+        advance(Duration::from_secs(11)).await;
+        let Lookup::Miss(Some(entry)) = inner.lookup(&1, Refreshes::StaleAndEager).await else {
+            panic!("an expired entry is a miss with a fallback");
+        };
+        // Another fetch fails, and throttles the entry, after this caller
+        // looked it up and before it leads.
+        assert!(inner.fail_safe(&entry, None));
+        let Role::Lead(leader) = inner.flights.join_or_lead(&1, inner.tags.generation()) else {
+            panic!("no flight for the key");
+        };
+        let polled = AtomicBool::new(false);
+        let fetch = async {
+            polled.store(true, Ordering::Relaxed);
+            Ok(9)
+        };
+        let landing = inner
+            .lead(&leader, &FetchOptions::new(), fetch, Some(&entry))
+            .await;
+        assert!(matches!(landing, Landing::Abandoned));
+        assert!(!polled.load(Ordering::Relaxed), "never fetched");
+        let snapshot = inner.snapshot();
+        assert_eq!((snapshot.fetches, snapshot.in_flight), (0, 0));
+        // Looking again, the caller is served the old value.
+        let Lookup::Served(served) = inner.lookup(&1, Refreshes::StaleAndEager).await else {
+            panic!("a throttled entry is served");
+        };
+        assert_eq!(
+            served.freshness(),
+            Freshness::Stale {
+                age: Duration::from_secs(11),
+                reason: StaleReason::FetchFailed
+            }
+        );
+    }
+}
