@@ -9,6 +9,7 @@ use std::time::Duration;
 use steadfast_core::{Classifier, ConfigError, DefaultClassifier, Name};
 
 use crate::cache::{Cache, Inner};
+use crate::log::KeyFormat;
 use crate::store::{BuildStore, Capacity, Key, MokaStore, Store, Weigher};
 use crate::{CacheConfig, Tag};
 
@@ -44,6 +45,7 @@ pub struct CacheBuilder<K, V, E, C = DefaultClassifier, S = MokaStore<K, V>> {
     fresh_for_value: Option<FreshForValue<V>>,
     tags_by: Option<TagsBy<K, V>>,
     weigher: Option<Weigher<K, V>>,
+    key_format: Option<KeyFormat<K>>,
     _types: Types<K, E, S>,
 }
 
@@ -56,6 +58,7 @@ impl<K, V, E> CacheBuilder<K, V, E> {
             fresh_for_value: None,
             tags_by: None,
             weigher: None,
+            key_format: None,
             _types: PhantomData,
         }
     }
@@ -125,6 +128,34 @@ impl<K, V, E, C, S> CacheBuilder<K, V, E, C, S> {
         self
     }
 
+    /// The cache as a policy: let a call whose context has no key of type
+    /// `K` pass straight through, uncached, instead of refusing it with
+    /// [`Error::MissingKey`](steadfast_core::Error::MissingKey) (the default).
+    pub fn pass_through_unkeyed(mut self, enabled: bool) -> Self {
+        self.config.pass_through_unkeyed = enabled;
+        self
+    }
+
+    /// Name the key in the cache's events (and the tag in a tag
+    /// invalidation's). Off by default: keys and tags are often user ids,
+    /// IPs or emails. Events write the key with its `Debug`.
+    pub fn log_keys(mut self, enabled: bool) -> Self
+    where
+        K: fmt::Debug,
+    {
+        self.config.log_keys = enabled;
+        self.key_format()
+    }
+
+    /// Captures how events write a key, for a config's `log_keys`.
+    pub(crate) fn key_format(mut self) -> Self
+    where
+        K: fmt::Debug,
+    {
+        self.key_format = Some(<K as fmt::Debug>::fmt);
+        self
+    }
+
     /// Hold at most this many entries.
     pub fn max_entries(mut self, max_entries: u64) -> Self {
         self.config.max_entries = max_entries;
@@ -185,6 +216,7 @@ impl<K, V, E, C, S> CacheBuilder<K, V, E, C, S> {
             fresh_for_value: self.fresh_for_value,
             tags_by: self.tags_by,
             weigher: self.weigher,
+            key_format: self.key_format,
             _types: PhantomData,
         }
     }
@@ -198,6 +230,7 @@ impl<K, V, E, C, S> CacheBuilder<K, V, E, C, S> {
             fresh_for_value: self.fresh_for_value,
             tags_by: self.tags_by,
             weigher: self.weigher,
+            key_format: self.key_format,
             _types: PhantomData,
         }
     }
@@ -224,6 +257,14 @@ where
     /// (whose own bound then applies).
     pub fn build_with_store(self, store: S) -> Result<Cache<K, V, E, C, S>, ConfigError> {
         self.config.validate()?;
+        if self.config.log_keys && self.key_format.is_none() {
+            return Err(ConfigError::new(
+                "cache",
+                "log_keys",
+                "needs a key type that is Debug: set it with CacheBuilder::log_keys, \
+                 or build with Cache::from_config",
+            ));
+        }
         Ok(Cache {
             inner: Arc::new(Inner::new(
                 self.config,
@@ -231,6 +272,7 @@ where
                 self.classifier,
                 self.fresh_for_value,
                 self.tags_by,
+                self.key_format,
             )),
         })
     }

@@ -8,12 +8,15 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use steadfast_core::time::{Clock, TimeSource};
-use steadfast_core::{Classifier, DefaultClassifier, Error, Inspect, Operation, Policy};
+use steadfast_core::{
+    Classifier, ConfigError, DefaultClassifier, Error, Inspect, Operation, Policy,
+};
 
 use crate::builder::{CacheBuilder, FreshForValue, TagsBy};
 use crate::entry::{Claim, Phase, Timeline};
 use crate::flight::Flights;
 use crate::get::Get;
+use crate::log::KeyFormat;
 use crate::remember::Remember;
 use crate::snapshot::{Stats, bump};
 use crate::store::{Key, MokaStore, Store};
@@ -45,6 +48,8 @@ pub(crate) struct Inner<K, V, E, C, S> {
     pub(crate) classifier: C,
     pub(crate) fresh_for_value: Option<FreshForValue<V>>,
     pub(crate) tags_by: Option<TagsBy<K, V>>,
+    /// How events write the key: `Some` only with `log_keys`.
+    pub(crate) key_format: Option<KeyFormat<K>>,
     pub(crate) stats: Stats,
 }
 
@@ -66,7 +71,7 @@ pub(crate) enum Lookup<V> {
     /// A servable value.
     Served(Cached<V>),
     /// A servable value, and this caller claimed the entry's one refresh
-    /// (given back if the claim is dropped unsettled).
+    /// (given back when the claim is dropped).
     ServedRefresh(Cached<V>, Claim<V>),
     /// Nothing servable; maybe an expired entry that may stand in for a failed fetch.
     Miss(Option<Arc<Entry<V>>>),
@@ -85,6 +90,46 @@ impl<K, V, E> Cache<K, V, E> {
     pub fn builder() -> CacheBuilder<K, V, E> {
         CacheBuilder::new()
     }
+
+    /// A builder starting from `config` (a deserialized config, say).
+    pub fn builder_from(config: CacheConfig) -> CacheBuilder<K, V, E> {
+        CacheBuilder::new().config(config)
+    }
+}
+
+impl<K, V, E> Cache<K, V, E>
+where
+    K: Key + fmt::Debug,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+{
+    /// A cache from a (deserialized) config, validated, with the default
+    /// classifier and store: every setting a file can hold, `log_keys`
+    /// included (hence `K: Debug`; a key type that is not `Debug` builds
+    /// with [`builder_from`](Self::builder_from), without `log_keys`).
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the first field that breaks its rule;
+    /// `max_weight` needs a weigher, which only the builder can give.
+    ///
+    /// ```
+    /// # #[cfg(feature = "serde")] {
+    /// use steadfast_cache::{Cache, CacheConfig};
+    ///
+    /// let config: CacheConfig = toml::from_str(r#"
+    ///     name = "profiles"
+    ///     fresh_for = "30s"
+    ///     fail_safe_max_age = "1h"
+    /// "#).unwrap();
+    /// let cache = Cache::<u64, String, std::sync::Arc<std::io::Error>>::from_config(config)?;
+    /// assert_eq!(cache.config().name.as_str(), "profiles");
+    /// # }
+    /// # Ok::<_, steadfast_core::ConfigError>(())
+    /// ```
+    pub fn from_config(config: CacheConfig) -> Result<Self, ConfigError> {
+        CacheBuilder::new().config(config).key_format().build()
+    }
 }
 
 impl<K, V, E, C, S> Inner<K, V, E, C, S>
@@ -102,7 +147,9 @@ where
         classifier: C,
         fresh_for_value: Option<FreshForValue<V>>,
         tags_by: Option<TagsBy<K, V>>,
+        key_format: Option<KeyFormat<K>>,
     ) -> Self {
+        let key_format = key_format.filter(|_| config.log_keys);
         Inner {
             config,
             clock: Clock::new(TimeSource::Auto),
@@ -112,6 +159,7 @@ where
             classifier,
             fresh_for_value,
             tags_by,
+            key_format,
             stats: Stats::default(),
         }
     }
@@ -228,6 +276,7 @@ where
             refreshes: read(&stats.refreshes),
             fetch_errors: read(&stats.fetch_errors),
             bypassed: read(&stats.bypassed),
+            missing_keys: read(&stats.missing_keys),
         }
     }
 }
@@ -406,7 +455,7 @@ where
         self.inner.tags.invalidate(tag);
         tracing::debug!(
             cache = self.inner.config.name.as_str(),
-            tag,
+            tag = self.inner.log_tag(tag),
             "cache tag invalidated"
         );
     }

@@ -15,7 +15,9 @@ const POLICY: &str = "cache";
 ///    |---- fresh ----|---- stale (served, refreshed) ----|.. kept for errors ..|
 /// ```
 ///
-/// With the `serde` feature it deserializes, durations written as `"30s"`:
+/// With the `serde` feature it deserializes and serializes, durations
+/// written as `"30s"` (serialized in the largest unit that keeps them
+/// exact: `"90s"`, `"250ms"`, `"1h"`); a config file round-trips:
 ///
 /// ```
 /// # #[cfg(feature = "serde")] {
@@ -27,36 +29,65 @@ const POLICY: &str = "cache";
 /// ).unwrap();
 /// assert_eq!(config.stale_for, Duration::from_secs(300));
 /// config.validate().unwrap();
+///
+/// let text = toml::to_string(&config).unwrap();
+/// assert!(text.contains(r#"stale_for = "5m""#), "{text}");
+/// assert_eq!(toml::from_str::<CacheConfig>(&text).unwrap(), config);
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[non_exhaustive]
 pub struct CacheConfig {
     /// The name shown in events, snapshots and errors. Default `"cache"`.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// How long a stored value is fresh: served without a fetch. Greater than
     /// zero. Default 60 s. A call may set its own, and
     /// [`fresh_for_value`](crate::CacheBuilder::fresh_for_value) may compute it.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub fresh_for: Duration,
     /// How long after `fresh_for` a value is still served at once while one
     /// refresh runs (stale-while-revalidate). Zero turns it off. Default zero.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub stale_for: Duration,
     /// Stale-if-error: when a fetch fails, a value stored no longer ago than
     /// this is served instead, marked stale. At least `fresh_for`. `None`
     /// (the default) turns fail-safe off.
     #[cfg_attr(
         feature = "serde",
-        serde(with = "steadfast_core::duration_serde::option")
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::option::deserialize",
+            serialize_with = "crate::serde_text::option_duration",
+            skip_serializing_if = "Option::is_none"
+        )
     )]
     pub fail_safe_max_age: Option<Duration>,
-    /// After fail-safe served a stale value, how long that value keeps being
-    /// served without trying the fetch again, so a failing dependency is not
-    /// hammered. Greater than zero. Default 30 s.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    /// After a fetch fails — however it ends: with callers waiting, in the
+    /// background after the soft timeout, at the hard timeout, as a refresh —
+    /// how long the value it was to replace keeps being served, at once,
+    /// without a fetch for the key, so a failing dependency is not hammered.
+    /// Counted from the failure. Greater than zero. Default 30 s.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub fail_safe_throttle: Duration,
     /// Whether a rejection by an inner policy (open circuit, rate limited,
     /// bulkhead full, timeout) is answered from a stale value no older than
@@ -73,7 +104,11 @@ pub struct CacheConfig {
     /// bounds the caller running the fetch, and the fetch ends with it.
     #[cfg_attr(
         feature = "serde",
-        serde(with = "steadfast_core::duration_serde::option")
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::option::deserialize",
+            serialize_with = "crate::serde_text::option_duration",
+            skip_serializing_if = "Option::is_none"
+        )
     )]
     pub soft_timeout: Option<Duration>,
     /// The longest any fetch may take; past it the fetch is cancelled and
@@ -81,12 +116,17 @@ pub struct CacheConfig {
     /// fail-safe may then cover). `None` (the default) sets no bound.
     #[cfg_attr(
         feature = "serde",
-        serde(with = "steadfast_core::duration_serde::option")
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::option::deserialize",
+            serialize_with = "crate::serde_text::option_duration",
+            skip_serializing_if = "Option::is_none"
+        )
     )]
     pub hard_timeout: Option<Duration>,
     /// Eager refresh: a hit after this fraction of the fresh time starts one
     /// background refresh, so a hot key never expires under traffic. Strictly
     /// between 0 and 1. `None` (the default) turns it off.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub eager_refresh: Option<f64>,
     /// The most entries held. At least 1. Default 10,000. Ignored when
     /// `max_weight` is set.
@@ -94,7 +134,23 @@ pub struct CacheConfig {
     /// The most total weight held (bytes, say), as measured by the builder's
     /// weigher, given with [`max_weight`](crate::CacheBuilder::max_weight). At least 1.
     /// `None` (the default) bounds entries instead.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub max_weight: Option<u64>,
+    /// The cache as a policy: whether a call whose context carries no key
+    /// of the cache's key type passes straight through, uncached (counted as
+    /// `bypassed`). Default `false`: such a call is refused with
+    /// [`Error::MissingKey`](steadfast_core::Error::MissingKey) (counted as
+    /// `missing_keys`), since a forgotten `with_key` would otherwise turn
+    /// the cache off without a word. Turn it on only where some calls are
+    /// meant to skip the cache.
+    pub pass_through_unkeyed: bool,
+    /// Whether the cache's events name the key (the fail-safe `WARN`) and
+    /// the tag (a tag invalidation's `DEBUG`). Default `false`: keys and
+    /// tags are often user ids, IPs or emails, and events name only the
+    /// cache. Needs a key type that is `Debug`: turn it on with
+    /// [`CacheBuilder::log_keys`](crate::CacheBuilder::log_keys), or build
+    /// with [`Cache::from_config`](crate::Cache::from_config).
+    pub log_keys: bool,
 }
 
 impl Default for CacheConfig {
@@ -111,6 +167,8 @@ impl Default for CacheConfig {
             eager_refresh: None,
             max_entries: 10_000,
             max_weight: None,
+            pass_through_unkeyed: false,
+            log_keys: false,
         }
     }
 }

@@ -164,20 +164,35 @@ impl<V> Entry<V> {
                 .is_ok()
     }
 
-    /// Gives a claimed refresh back, allowing the next one from `at`.
+    /// Gives a claimed refresh back, allowing the next one from `at`, and
+    /// never before a fail-safe throttle set meanwhile ends (a refresh given
+    /// back while another fetch's failure throttled the entry stays deferred).
     pub(crate) fn release_refresh(&self, at: u64) {
-        self.refresh_at.store(at, Ordering::Release);
+        // Sequentially consistent with `throttle`: each writes one of the two
+        // words and then reads the other, so at least one sees the other's
+        // write and the deferral is never lost.
+        self.refresh_at.store(at, Ordering::SeqCst);
+        let throttled = self.throttled_until.load(Ordering::SeqCst);
+        if throttled > at {
+            self.refresh_at.fetch_max(throttled, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether a fail-safe throttle holds at `now`: no fetch may start for it.
+    pub(crate) fn is_throttled(&self, now: u64) -> bool {
+        now < self.throttled_until.load(Ordering::Acquire)
     }
 
     /// Fail-safe: serve this value without fetching until `until`, and try no
     /// refresh before then either.
     /// Returns whether the throttle was off at `now` (a new fail-safe episode).
     pub(crate) fn throttle(&self, now: u64, until: u64) -> bool {
-        let before = self.throttled_until.fetch_max(until, Ordering::AcqRel);
-        // A claimed refresh is released by its owner; only move a free one.
+        let before = self.throttled_until.fetch_max(until, Ordering::SeqCst);
+        // A claimed refresh is released by its owner (`release_refresh`
+        // defers it past this throttle); only move a free one.
         let _ = self
             .refresh_at
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |at| {
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |at| {
                 (at != CLAIMED).then_some(at.max(until))
             });
         before <= now
@@ -189,37 +204,28 @@ impl<V> Entry<V> {
     }
 }
 
-/// A refresh claimed on an entry: given back when dropped (its refresh was
-/// cancelled, or panicked), unless [`settle`](Claim::settle)d by the refresh.
+/// A refresh claimed on an entry, given back when dropped: when its refresh
+/// landed, was cancelled or panicked. The next refresh may run at once, or
+/// once a fail-safe throttle the refresh's failure set ends.
 pub(crate) struct Claim<V> {
-    entry: Option<Arc<Entry<V>>>,
+    entry: Arc<Entry<V>>,
 }
 
 impl<V> Claim<V> {
     /// Holds the claim a lookup took on `entry`.
     pub(crate) fn new(entry: Arc<Entry<V>>) -> Self {
-        Claim { entry: Some(entry) }
+        Claim { entry }
     }
 
     /// The claimed entry.
     pub(crate) fn entry(&self) -> &Arc<Entry<V>> {
-        self.entry
-            .as_ref()
-            .expect("present until settled or dropped")
-    }
-
-    /// The refresh settled the claim itself (released it, or let a new entry
-    /// replace this one).
-    pub(crate) fn settle(mut self) {
-        self.entry = None;
+        &self.entry
     }
 }
 
 impl<V> Drop for Claim<V> {
     fn drop(&mut self) {
-        if let Some(entry) = &self.entry {
-            entry.release_refresh(0);
-        }
+        self.entry.release_refresh(0);
     }
 }
 
@@ -279,5 +285,18 @@ mod tests {
         assert_eq!(e.phase(120 * S), Phase::Throttled);
         assert_eq!(e.phase(130 * S), Phase::Expired);
         assert!(e.claim_refresh(130 * S));
+    }
+
+    #[test]
+    fn a_claim_given_back_during_a_throttle_stays_deferred_to_it() {
+        let e = entry();
+        assert!(e.claim_refresh(111 * S));
+        // A failure throttles the entry while the refresh holds its claim.
+        assert!(e.throttle(112 * S, 142 * S));
+        e.release_refresh(0);
+        assert!(!e.claim_refresh(141 * S));
+        assert!(e.is_throttled(141 * S));
+        assert!(!e.is_throttled(142 * S));
+        assert!(e.claim_refresh(142 * S));
     }
 }

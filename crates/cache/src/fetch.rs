@@ -49,15 +49,30 @@ where
 {
     /// Runs the fetch for a flight this caller leads, stores a good value,
     /// and lands the flight.
+    ///
+    /// `fallback` is the entry the fetch is to replace (the expired value of
+    /// a miss, the entry a refresh claimed). However the fetch ends — with
+    /// its callers waiting, after they left at the soft timeout, at the hard
+    /// timeout, with the caller that started it dropped — a failure starts
+    /// the fail-safe throttle on it here, before the flight lands: no caller
+    /// can find the flight gone and the throttle not yet set. A fallback
+    /// that a failure elsewhere throttled since the caller looked it up
+    /// lands the flight abandoned, unfetched: its callers look again and
+    /// are served it.
     pub(crate) async fn lead<Fut>(
         &self,
         leader: &Leader<K, V, E>,
         options: &FetchOptions,
         fetch: Fut,
+        fallback: Option<&Arc<Entry<V>>>,
     ) -> Landing<V, E>
     where
         Fut: Future<Output = Result<V, Error<E>>>,
     {
+        if fallback.is_some_and(|entry| entry.is_throttled(self.now())) {
+            leader.land(Landing::Abandoned);
+            return Landing::Abandoned;
+        }
         bump(&self.stats.fetches);
         let (result, timed_out) = match self.config.hard_timeout.filter(|_| has_runtime()) {
             Some(limit) => match race(fetch, time::sleep(limit)).await {
@@ -73,7 +88,12 @@ where
         let (outcome, result) = classify(&self.classifier, result);
         match (&result, outcome) {
             (Ok(value), Outcome::Success) => self.store_fetched(leader, options, value).await,
-            (_, Outcome::Failure) => bump(&self.stats.fetch_errors),
+            (_, Outcome::Failure) => {
+                bump(&self.stats.fetch_errors);
+                if !rejected && let Some(entry) = fallback {
+                    self.fail_safe(entry, Some(leader.key()));
+                }
+            }
             _ => {}
         }
         let landing = Landing::Done {
@@ -202,51 +222,40 @@ where
             );
             return Some(stale(entry, entry.age(now), StaleReason::Rejected(kind)));
         }
-        let max_age = self.config.fail_safe_max_age?;
-        if !entry.usable_as_fallback(now, max_age) {
+        // The fetch's leader throttled the entry it was to replace; this
+        // caller's may be another (it looked the key up at another moment).
+        if !self.fail_safe(entry, None) {
             return None;
         }
         bump(&self.stats.stale_fallbacks);
-        self.throttle(entry, now);
         Some(stale(entry, entry.age(now), StaleReason::FetchFailed))
     }
 
-    /// Fail-safe after a failed fetch: `entry` is served without a fetch,
-    /// and refreshed by no hit, for the throttle period. Warns once per
-    /// episode. Returns when the throttle ends.
-    fn throttle(&self, entry: &Entry<V>, now: u64) -> u64 {
+    /// Fail-safe after a failed fetch: `entry`, if young enough to stand in,
+    /// is served without a fetch, and refreshed by no hit, for the throttle
+    /// period from now. Warns once per episode, naming the key only with
+    /// `log_keys`. Returns whether the entry stands in: `false` when
+    /// fail-safe is off or the value too old.
+    pub(crate) fn fail_safe(&self, entry: &Entry<V>, key: Option<&K>) -> bool {
+        let Some(max_age) = self.config.fail_safe_max_age else {
+            return false;
+        };
+        let now = self.now();
+        if !entry.usable_as_fallback(now, max_age) {
+            return false;
+        }
         let throttle = self.config.fail_safe_throttle;
         let until = now.saturating_add(nanos(throttle));
         if entry.throttle(now, until) {
             tracing::warn!(
                 cache = self.config.name.as_str(),
+                key = key.and_then(|key| self.log_key(key)),
                 age = ?entry.age(now),
                 throttle = ?throttle,
                 "fetch failed; serving a stale value (fail-safe)"
             );
         }
-        until
-    }
-
-    /// After a refresh of `entry` landed: give its claim back so a later
-    /// refresh may run — after the fail-safe throttle when the fetch itself
-    /// failed (a rejection is the inner policy's to pace, and is answered
-    /// from the cache only with `degrade_on_rejection`).
-    pub(crate) fn after_refresh(&self, entry: &Entry<V>, landing: &Landing<V, E>) {
-        match landing {
-            Landing::Done {
-                outcome: Outcome::Failure,
-                rejected: false,
-                ..
-            } if self.config.fail_safe_max_age.is_some() => {
-                let until = self.throttle(entry, self.now());
-                entry.release_refresh(until);
-            }
-            // A stored value replaces the entry; if none was stored (a
-            // failure without fail-safe, a rejection, an invalidation, an
-            // ignored result) the next hit may try again.
-            _ => entry.release_refresh(0),
-        }
+        true
     }
 }
 
@@ -300,7 +309,9 @@ where
                     };
                     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
                         // No runtime to run a task on: fetch in this call.
-                        let landing = inner.lead(&leader, &options, fetch()).await;
+                        let landing = inner
+                            .lead(&leader, &options, fetch(), candidate.as_ref())
+                            .await;
                         if let Some(served) = inner.resolve(landing, candidate.as_ref()) {
                             return served;
                         }
@@ -310,8 +321,11 @@ where
                     let task = Arc::clone(inner);
                     let options = options.clone();
                     let fetch = fetch();
+                    // The task holds the expired value too: a failure after
+                    // every caller left still starts the fail-safe throttle.
+                    let fallback = candidate.clone();
                     drop(runtime.spawn(async move {
-                        task.lead(&leader, &options, fetch).await;
+                        task.lead(&leader, &options, fetch, fallback.as_ref()).await;
                     }));
                     flight
                 }
@@ -357,9 +371,12 @@ where
         bump(&inner.stats.refreshes);
         let fetch = fetch();
         drop(runtime.spawn(async move {
-            let landing = inner.lead(&leader, &options, fetch).await;
-            inner.after_refresh(claim.entry(), &landing);
-            claim.settle();
+            inner
+                .lead(&leader, &options, fetch, Some(claim.entry()))
+                .await;
+            // Given back: the next refresh may run once any throttle the
+            // failure set ends.
+            drop(claim);
         }));
     }
 }
@@ -373,4 +390,59 @@ fn has_runtime() -> bool {
 /// The error for a fetch whose task was cancelled before it finished.
 fn cancelled<K, V, E, C, S>(inner: &Inner<K, V, E, C, S>) -> Error<E> {
     Error::Shed(steadfast_core::Shed::new(inner.config.name.clone(), None))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use tokio::time::advance;
+
+    use super::*;
+    use crate::Cache;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fetch_whose_fallback_was_throttled_since_lands_abandoned_unfetched() {
+        let cache = Cache::<u32, u32, &'static str>::builder()
+            .fresh_for(Duration::from_secs(10))
+            .fail_safe(Duration::from_secs(60), Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let inner = &cache.inner;
+        cache.insert(1, 7).await;
+        advance(Duration::from_secs(11)).await;
+        let Lookup::Miss(Some(entry)) = inner.lookup(&1, Refreshes::StaleAndEager).await else {
+            panic!("an expired entry is a miss with a fallback");
+        };
+        // Another fetch fails, and throttles the entry, after this caller
+        // looked it up and before it leads.
+        assert!(inner.fail_safe(&entry, None));
+        let Role::Lead(leader) = inner.flights.join_or_lead(&1, inner.tags.generation()) else {
+            panic!("no flight for the key");
+        };
+        let polled = AtomicBool::new(false);
+        let fetch = async {
+            polled.store(true, Ordering::Relaxed);
+            Ok(9)
+        };
+        let landing = inner
+            .lead(&leader, &FetchOptions::new(), fetch, Some(&entry))
+            .await;
+        assert!(matches!(landing, Landing::Abandoned));
+        assert!(!polled.load(Ordering::Relaxed), "never fetched");
+        let snapshot = inner.snapshot();
+        assert_eq!((snapshot.fetches, snapshot.in_flight), (0, 0));
+        // Looking again, the caller is served the old value.
+        let Lookup::Served(served) = inner.lookup(&1, Refreshes::StaleAndEager).await else {
+            panic!("a throttled entry is served");
+        };
+        assert_eq!(
+            served.freshness(),
+            Freshness::Stale {
+                age: Duration::from_secs(11),
+                reason: StaleReason::FetchFailed
+            }
+        );
+    }
 }

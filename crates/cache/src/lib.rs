@@ -53,7 +53,10 @@
 //!   the fetch. It borrows the caller, so the caller that leads a fetch
 //!   runs it; if it goes away, a waiting caller takes over. See
 //!   docs/cache.md for what that changes. Wrap the operation in [`fetched`]
-//!   and the pipeline answers [`Cached<V>`], freshness included.
+//!   and the pipeline answers [`Cached<V>`], freshness included. A call
+//!   without a key of the cache's type is refused with
+//!   [`Error::MissingKey`](steadfast_core::Error::MissingKey), unless
+//!   [`CacheConfig::pass_through_unkeyed`] lets it run uncached.
 //!
 //! # Stores
 //!
@@ -71,9 +74,12 @@ mod entry;
 mod fetch;
 mod flight;
 mod get;
+mod log;
 mod options;
 mod policy;
 mod remember;
+#[cfg(feature = "serde")]
+mod serde_text;
 mod snapshot;
 mod store;
 mod tags;

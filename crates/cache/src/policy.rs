@@ -24,7 +24,7 @@ use std::task::{Context as TaskContext, Poll, ready};
 use pin_project_lite::pin_project;
 
 use steadfast_core::{
-    Background, Classifier, Context, Error, Next, Outcome, Policy, Relaunch, Shed, time,
+    Background, Classifier, Context, Error, MissingKey, Next, Outcome, Policy, Relaunch, Shed, time,
 };
 
 use crate::cache::stale;
@@ -47,8 +47,10 @@ where
     S: Store<K, V>,
 {
     /// Serves the call from the cache under the call's key (a
-    /// [`Context::with_key`] of type `K`); a call without one passes
-    /// straight through, counted as `bypassed`.
+    /// [`Context::with_key`] of type `K`). A call without one is refused
+    /// with [`Error::MissingKey`] (counted as `missing_keys`), or, with
+    /// [`pass_through_unkeyed`](crate::CacheConfig::pass_through_unkeyed),
+    /// passes straight through uncached (counted as `bypassed`).
     async fn execute<'a, N>(&'a self, ctx: Context<'a>, next: N) -> Result<V, Error<E>>
     where
         N: Next<'a, V, E>,
@@ -60,7 +62,7 @@ where
                 .await
                 .map(Cached::into_value)
         } else {
-            bump(&self.inner.stats.bypassed);
+            self.unkeyed()?;
             next.invoke(ctx).await
         }
     }
@@ -89,7 +91,7 @@ where
             })
             .await
         } else {
-            bump(&self.inner.stats.bypassed);
+            self.unkeyed()?;
             next.invoke(ctx).await
         }
     }
@@ -125,6 +127,19 @@ where
     C: Classifier<V, E> + 'static,
     S: Store<K, V>,
 {
+    /// A call without a key of type `K`: refused, unless the config lets
+    /// it pass through uncached.
+    fn unkeyed(&self) -> Result<(), Error<E>> {
+        let inner = &self.inner;
+        if inner.config.pass_through_unkeyed {
+            bump(&inner.stats.bypassed);
+            Ok(())
+        } else {
+            bump(&inner.stats.missing_keys);
+            Err(MissingKey::new::<K>(inner.config.name.clone()).into())
+        }
+    }
+
     /// The identity a background job names this cache by: its shared state.
     fn id(&self) -> usize {
         std::sync::Arc::as_ptr(&self.inner).cast::<()>() as usize
@@ -203,7 +218,7 @@ where
                         }
                         _ => leader,
                     };
-                    let run = inner.lead(&leader, &options, fetch());
+                    let run = inner.lead(&leader, &options, fetch(), candidate.as_ref());
                     let Some(landing) = inner.within_soft_timeout(run, candidate.as_ref()).await
                     else {
                         // The fetch ends with this call; a follower takes over.
@@ -268,9 +283,11 @@ where
             ));
         };
         bump(&inner.stats.refreshes);
-        let landing = inner.lead(&leader, &FetchOptions::new(), fetch()).await;
-        inner.after_refresh(&entry, &landing);
-        claim.settle();
+        let landing = inner
+            .lead(&leader, &FetchOptions::new(), fetch(), Some(&entry))
+            .await;
+        // Given back: the next refresh may run once any throttle set ends.
+        drop(claim);
         inner
             .resolve(landing, Some(&entry))
             .unwrap_or_else(|| Err(Shed::new(inner.config.name.clone(), None).into()))
@@ -288,7 +305,14 @@ where
         Fut: Future<Output = Result<V, Error<E>>>,
     {
         let inner = &self.inner;
-        let landing = inner.lead(&job.leader, &FetchOptions::new(), fetch()).await;
+        let landing = inner
+            .lead(
+                &job.leader,
+                &FetchOptions::new(),
+                fetch(),
+                job.candidate.as_ref(),
+            )
+            .await;
         inner
             .resolve(landing, job.candidate.as_ref())
             .unwrap_or_else(|| Err(Shed::new(inner.config.name.clone(), None).into()))
@@ -314,7 +338,7 @@ where
         };
         bump(&inner.stats.refreshes);
         let options = FetchOptions::new();
-        let run = inner.lead(&leader, &options, fetch());
+        let run = inner.lead(&leader, &options, fetch(), Some(claim.entry()));
         let landing = match inner.config.soft_timeout {
             Some(soft) => match race(run, time::sleep(soft)).await {
                 Either::Left(landing) => landing,
@@ -332,8 +356,8 @@ where
             },
             None => run.await,
         };
-        inner.after_refresh(claim.entry(), &landing);
-        claim.settle();
+        // Given back: the next refresh may run once any throttle set ends.
+        drop(claim);
         match landing {
             Landing::Done {
                 result: Ok(value),

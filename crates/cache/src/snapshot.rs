@@ -18,6 +18,7 @@ pub(crate) struct Stats {
     pub(crate) refreshes: AtomicU64,
     pub(crate) fetch_errors: AtomicU64,
     pub(crate) bypassed: AtomicU64,
+    pub(crate) missing_keys: AtomicU64,
 }
 
 #[inline]
@@ -26,10 +27,33 @@ pub(crate) fn bump(counter: &AtomicU64) {
 }
 
 /// A [`Cache`](crate::Cache)'s counters and contents at one moment.
+///
+/// With the `serde` feature it serializes (for `/health` or a metrics
+/// endpoint) as an object whose field names are the fields' own, and are
+/// stable: `name` (a string), then the numbers `entries`, `tags`,
+/// `in_flight`, `hits`, `stale_hits`, `misses`, `stale_fallbacks`,
+/// `fetches`, `coalesced`, `refreshes`, `fetch_errors`, `bypassed`,
+/// `missing_keys`. A field may be added; none is renamed or removed within
+/// a 0.x minor version. The derived ratios are methods, not fields.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use steadfast_cache::Cache;
+/// use steadfast_core::Inspect;
+///
+/// let cache = Cache::<u32, u32, std::sync::Arc<std::io::Error>>::builder().name("prices").build()?;
+/// let json = serde_json::to_value(cache.snapshot()).unwrap();
+/// assert_eq!(json["name"], "prices");
+/// assert_eq!(json["misses"], 0);
+/// # }
+/// # Ok::<_, steadfast_core::ConfigError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CacheSnapshot {
     /// The cache's name.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Entries held by the store, as it counts them (moka's count lags its
     /// batched maintenance).
@@ -59,8 +83,11 @@ pub struct CacheSnapshot {
     /// Fetches that failed (an error, a failure inside `Ok`, a timeout, a rejection).
     pub fetch_errors: u64,
     /// Calls through the cache as a policy that carried no key of its type,
-    /// passed straight through.
+    /// passed straight through (with `pass_through_unkeyed`).
     pub bypassed: u64,
+    /// Calls through the cache as a policy that carried no key of its type,
+    /// refused with `Error::MissingKey` (the default).
+    pub missing_keys: u64,
 }
 
 impl CacheSnapshot {

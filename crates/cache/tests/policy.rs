@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use common::{SECOND, TestCache, builder, secs};
+use steadfast_cache::fetched;
 use steadfast_cache::{
     Cache, CacheBuilder, CacheConfig, CacheSnapshot, Cached, Entry, FetchOptions, Freshness,
     MokaStore, QuickCacheStore, StaleReason, Store, Tag,
 };
 use steadfast_core::testing::{ScriptedOp, Step, TestError};
-use steadfast_core::{Context, Inspect, Outcome, Pipeline, Policy, Timeout};
+use steadfast_core::{Context, Error, Inspect, MissingKey, Outcome, Pipeline, Policy, Timeout};
 use tokio::time::advance;
 
 #[tokio::test(start_paused = true)]
@@ -37,17 +38,47 @@ async fn in_a_pipeline_hits_skip_everything_inside() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_call_without_a_key_of_the_cache_type_passes_through() {
-    let cache = builder().build().unwrap();
+async fn a_call_without_a_key_of_the_cache_type_is_refused() {
+    let cache = builder().name("prompts").build().unwrap();
     let op = ScriptedOp::<u32, TestError>::always_ok(5);
-    cache.call(op.clone()).await.unwrap();
-    cache
+    let expected: Error<TestError> = MissingKey::new::<u32>("prompts").into();
+    assert_eq!(cache.call(op.clone()).await, Err(expected.clone()));
+    let answer = cache
         .call_with(Context::new().with_key(&"not a u32"), op.clone())
-        .await
-        .unwrap();
-    assert_eq!(op.invocations(), 2);
-    assert_eq!(cache.snapshot().bypassed, 2);
-    assert_eq!(cache.snapshot().entries, 0);
+        .await;
+    assert_eq!(answer, Err(expected.clone()));
+    // The same through a pipeline, answering `Cached<u32>`.
+    let pipeline = Pipeline::new(cache.clone()).then(Timeout::new(SECOND).unwrap());
+    let answer = pipeline.call(fetched(op.clone())).await;
+    assert_eq!(answer, Err(expected));
+    let error = cache.call(op.clone()).await.unwrap_err();
+    assert!(error.is_local_refusal());
+    assert_eq!(error.policy_name(), Some("prompts"));
+    assert_eq!(op.invocations(), 0, "nothing ran uncached");
+    let snapshot = cache.snapshot();
+    assert_eq!((snapshot.missing_keys, snapshot.bypassed), (4, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_pass_through_unkeyed_a_call_without_a_key_runs_uncached() {
+    let op = ScriptedOp::<u32, TestError>::always_ok(5);
+    let from_builder = builder().pass_through_unkeyed(true).build().unwrap();
+    let mut config = CacheConfig::default();
+    config.pass_through_unkeyed = true;
+    let from_config = TestCache::from_config(config).unwrap();
+    for cache in [from_builder, from_config] {
+        assert_eq!(cache.call(op.clone()).await, Ok(5));
+        assert_eq!(
+            cache
+                .call_with(Context::new().with_key(&"not a u32"), op.clone())
+                .await,
+            Ok(5)
+        );
+        let snapshot = cache.snapshot();
+        assert_eq!((snapshot.bypassed, snapshot.missing_keys), (2, 0));
+        assert_eq!(cache.get(&5).await, None, "nothing was stored");
+    }
+    assert_eq!(op.invocations(), 4);
 }
 
 #[tokio::test(start_paused = true)]

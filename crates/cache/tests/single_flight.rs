@@ -207,3 +207,115 @@ async fn dropping_a_call_at_any_await_point_leaves_no_flight_or_claim() {
     assert_eq!(through_policy(&cache, 1, &op).await, 5);
     assert_eq!(op.invocations(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn callers_past_the_soft_timeout_share_one_failing_fetch_and_its_throttle() {
+    use std::time::Duration;
+    use steadfast_cache::{Freshness, StaleReason};
+    let soft = Duration::from_millis(100);
+    let cache = builder()
+        .fresh_for(SECOND * 10)
+        .fail_safe(SECOND * 3_600, SECOND * 30)
+        .soft_timeout(soft)
+        .hard_timeout(SECOND * 2)
+        .build()
+        .unwrap();
+    let op = ScriptedOp::new([
+        Step::<u32, TestError>::ok(1),
+        Step::err(TestError::new("down")).after(Duration::from_millis(500)),
+    ]);
+    fetch(&cache, 1, &op).await.unwrap();
+    advance(SECOND * 10).await;
+    let callers: Vec<_> = (0..10)
+        .map(|_| {
+            let (cache, op) = (cache.clone(), op.clone());
+            tokio::spawn(async move { fetch(&cache, 1, &op).await })
+        })
+        .collect();
+    for caller in callers {
+        let served = caller.await.unwrap().unwrap();
+        assert_eq!(
+            (*served, served.freshness()),
+            (
+                1,
+                Freshness::Stale {
+                    age: SECOND * 10 + soft,
+                    reason: StaleReason::SoftTimeout
+                }
+            )
+        );
+    }
+    let snapshot = cache.snapshot();
+    assert_eq!(
+        (
+            snapshot.fetches,
+            snapshot.coalesced,
+            snapshot.stale_fallbacks
+        ),
+        (2, 9, 10)
+    );
+    // The fetch fails after every caller left, and still throttles.
+    advance(Duration::from_millis(400)).await;
+    settle().await;
+    let read = cache.get(&1).await.unwrap();
+    assert_eq!(
+        read.freshness(),
+        Freshness::Stale {
+            age: SECOND * 10 + Duration::from_millis(500),
+            reason: StaleReason::FetchFailed
+        }
+    );
+    assert_eq!((op.invocations(), op.cancelled()), (2, 0));
+    assert_eq!(cache.snapshot().in_flight, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_get_or_fetch_at_any_await_point_cancels_nothing_and_leaks_nothing() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context as TaskContext, Waker};
+
+    let cache = builder()
+        .fresh_for(SECOND)
+        .stale_for(SECOND * 100)
+        .build()
+        .unwrap();
+    for polls in 0..4u32 {
+        cache.insert(10 + polls, 0).await;
+    }
+    advance(SECOND).await;
+    for polls in 0..4u32 {
+        // A stale key (a background refresh) and a missing key (a flight).
+        for key in [10 + polls, 20 + polls] {
+            let op = ScriptedOp::new([Step::<u32, TestError>::ok(9).after(SECOND)]);
+            {
+                let mut call = pin!(fetch(&cache, key, &op));
+                let mut cx = TaskContext::from_waker(Waker::noop());
+                // A stale hit answers at its first poll; a miss waits.
+                for _ in 0..polls {
+                    if call.as_mut().poll(&mut cx).is_ready() {
+                        assert_eq!(key, 10 + polls, "only the stale key answers at once");
+                        break;
+                    }
+                }
+            }
+            settle().await;
+            advance(SECOND).await;
+            settle().await;
+            let what = format!("key {key} dropped after {polls} polls");
+            assert_eq!(cache.snapshot().in_flight, 0, "{what}");
+            assert_eq!((op.in_flight(), op.cancelled()), (0, 0), "{what}");
+            if polls == 0 {
+                assert_eq!(
+                    op.invocations(),
+                    0,
+                    "{what}: a future does nothing unpolled"
+                );
+            } else {
+                assert_eq!(op.invocations(), 1, "{what}");
+                let stored = cache.get(&key).await.unwrap();
+                assert_eq!((*stored, stored.is_stale()), (9, false), "{what}: stored");
+            }
+        }
+    }
+}
