@@ -113,10 +113,28 @@ struct State {
 }
 
 /// A [`Lockout`]'s keys and counters.
+///
+/// With the `serde` feature it serializes as an object with stable field
+/// names: `name` (a string), then the numbers `keys_tracked`, `lockouts`,
+/// `rejected`. A field may be added; none is renamed or removed within a
+/// 0.x minor version.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use steadfast_core::Inspect;
+/// use steadfast_ratelimit::Lockout;
+///
+/// let lockout = Lockout::<String>::builder().name("login").build().unwrap();
+/// let json = serde_json::to_string(&lockout.snapshot()).unwrap();
+/// assert_eq!(json, r#"{"name":"login","keys_tracked":0,"lockouts":0,"rejected":0}"#);
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct LockoutSnapshot {
     /// The lockout's name.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Keys with failures or lockouts on record.
     pub keys_tracked: usize,
