@@ -182,3 +182,50 @@ async fn window_waiters_recheck_until_admitted() {
         "refused at once"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_enclosing_timeout_cuts_every_kind_of_wait() {
+    use steadfast_core::{Pipeline, Timeout};
+    // A fixed window of 1 per second re-checks rather than reserves: under
+    // a 300 ms timeout its 1 s wait cannot fit, so it is refused at once.
+    let windowed = RateLimiter::builder(Quota::per_second(1))
+        .algorithm(Algorithm::FixedWindow)
+        .wait(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let keyed = KeyedRateLimiter::<u32>::builder(Quota::per_second(1).burst(1))
+        .wait(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let shared = KeyedRateLimiter::<u32>::builder(Quota::per_second(1).burst(1))
+        .wait(Duration::from_secs(10))
+        .share_unkeyed(true)
+        .build()
+        .unwrap();
+    let timeout = Timeout::new(300 * MS).unwrap();
+    let op = || async { Ok::<u8, ()>(1) };
+    let key = 1u32;
+    let ctx = || Context::new().with_key(&key);
+    let windowed = Pipeline::new(timeout.clone()).then(windowed);
+    let keyed = Pipeline::new(timeout.clone()).then(keyed);
+    let shared = Pipeline::new(timeout).then(shared);
+    assert_eq!(windowed.call(op).await, Ok(1));
+    assert_eq!(keyed.call_with(ctx(), op).await, Ok(1));
+    assert_eq!(shared.call(op).await, Ok(1));
+    let start = time::now();
+    assert!(matches!(
+        windowed.call(op).await,
+        Err(Error::RateLimited(_))
+    ));
+    assert!(matches!(
+        keyed.call_with(ctx(), op).await,
+        Err(Error::RateLimited(_))
+    ));
+    assert!(matches!(shared.call(op).await, Err(Error::RateLimited(_))));
+    assert_eq!(time::now(), start, "every refusal came at once");
+    // Once the wait fits the deadline, each waits exactly its turn.
+    tokio::time::advance(800 * MS).await;
+    let at = time::now();
+    assert_eq!(keyed.call_with(ctx(), op).await, Ok(1));
+    assert_eq!(time::now() - at, 200 * MS);
+}
