@@ -38,7 +38,10 @@ fn abuse_by_mallory(log_keys: bool) -> Vec<EventRecord> {
     events
         .records()
         .into_iter()
-        .filter(|e| e.message.starts_with("key rejected more than the abuse threshold"))
+        .filter(|e| {
+            e.message
+                .starts_with("key rejected more than the abuse threshold")
+        })
         .collect()
 }
 
