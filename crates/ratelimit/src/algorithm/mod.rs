@@ -9,6 +9,8 @@
 //! Times are nanoseconds on the limiter's [clock](crate::TimeSource).
 
 mod gcra;
+#[cfg(test)]
+mod props;
 mod window;
 
 use crate::clock::nanos;
