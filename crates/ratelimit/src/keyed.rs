@@ -433,11 +433,11 @@ impl<K: Key, S: StateStore<K>> Sweep for Inner<K, S> {
 
 /// A tier chooser by name as one by number: the name's index among the
 /// tiers (default first), or 0 for a name no tier has.
-fn by_name<K: Key>(named: TierNameFn<K>, names: &[Name]) -> TierFn<K> {
-    let names: Box<[Name]> = names.into();
+fn by_name<K: Key>(chooser: TierNameFn<K>, tiers: &[Name]) -> TierFn<K> {
+    let tiers: Box<[Name]> = tiers.into();
     Arc::new(move |key: &K| {
-        let name = named(key);
-        names.iter().position(|n| n == name).unwrap_or(0)
+        let name = chooser(key);
+        tiers.iter().position(|n| n == name).unwrap_or(0)
     })
 }
 
