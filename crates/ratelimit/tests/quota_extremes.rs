@@ -38,7 +38,13 @@ fn algorithm() -> impl Strategy<Value = Algorithm> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // A fixed seed: the same cases on every run and machine (failures found
+    // while writing these are kept in the regression file).
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_0016),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn any_quota_builds_or_names_its_field_and_never_overflows(
@@ -73,7 +79,12 @@ proptest! {
                 Algorithm::Gcra => quota.burst_size(),
                 _ => quota.limit(),
             });
-            let periods = 2 * (quota.period().max(quota.interval() * quota.burst_size()));
+            // The quota's span: GCRA's burst of refill intervals, a window's period.
+            let span = match algorithm {
+                Algorithm::Gcra => quota.interval() * quota.burst_size(),
+                _ => quota.period(),
+            };
+            let periods = 2 * span;
             for (cost, gap_ms) in costs {
                 tokio::time::advance(Duration::from_millis(gap_ms)).await;
                 for refused in [limiter.check_n(cost).err(), keyed.check_n(&1, cost).err()]

@@ -68,7 +68,13 @@ fn fits(quota: &Quota, algorithm: Algorithm) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2_000))]
+    // A fixed seed: the same cases on every run and machine (failures found
+    // while writing these are kept in the regression file).
+    #![proptest_config(ProptestConfig {
+        cases: 2_000,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_0016),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn every_quota_is_validated_or_computes_without_overflow(
