@@ -233,7 +233,9 @@ impl<K: Key, S: StateStore<K>> RateLimiterBuilder<Keyed<K, S>> {
     }
 
     /// Reports a key rejected more than `threshold` times within `window`:
-    /// a WARN event, and the [`on_abuse`](Self::on_abuse) callback if set.
+    /// a WARN event naming the policy (and the key only with
+    /// [`log_keys`](Self::log_keys)), and the [`on_abuse`](Self::on_abuse)
+    /// callback, which is given the key, if set.
     pub fn abuse(mut self, threshold: u32, window: Duration) -> Self {
         self.config.abuse = Some(AbuseConfig { threshold, window });
         self

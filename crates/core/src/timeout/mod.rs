@@ -1,7 +1,7 @@
 //! A time limit on each call.
 //!
 //! [`Timeout`] cancels a call that runs past its limit and rejects it with
-//! [`Error::Timeout`](crate::Error::Timeout), carrying the limit.
+//! [`Error::Timeout`], carrying the limit.
 //!
 //! # Why it is cheap
 //!
@@ -16,7 +16,7 @@
 //! not sleep past it, an operation built with
 //! [`with_attempt`](crate::with_attempt)), the deadline is computed when the
 //! call starts, with one clock read, and passed down in the
-//! [`Context`](crate::Context). That is decided at compile time.
+//! [`Context`]. That is decided at compile time.
 //!
 //! # Total or per attempt
 //!
