@@ -197,7 +197,6 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
 
     /// The shared bucket for calls without a key, when the config opts in;
     /// see the crate docs.
-    #[cold]
     pub(crate) fn unkeyed(&self) -> Option<&RateLimiter> {
         let inner = &self.inner;
         let unkeyed = inner.unkeyed.as_ref()?;
