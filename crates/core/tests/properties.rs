@@ -33,13 +33,18 @@ proptest! {
     fn rejection_durations_round_trip(nanos in 0u64..u64::MAX - 1) {
         let d = Duration::from_nanos(nanos);
         prop_assert_eq!(TimedOut::new("t", d).limit(), d);
-        // A rate limit's word keeps its top bit for the lockout flag.
-        let limited = Duration::from_nanos(nanos.min((1 << 63) - 1));
+        // A rate limit's word keeps its top bit for the lockout flag, and
+        // the value below it for "never".
+        let limited = Duration::from_nanos(nanos.min((1 << 63) - 2));
         prop_assert_eq!(RateLimited::new("r", d).retry_after(), Some(limited));
         prop_assert_eq!(RateLimited::lockout("r", d).retry_after(), Some(limited));
+        prop_assert!(!RateLimited::new("r", d).is_never());
         prop_assert!(RateLimited::lockout("r", d).is_lockout());
         prop_assert!(!RateLimited::new("r", d).is_lockout());
-        prop_assert_eq!(CircuitOpen::new("b", Some(d)).retry_after(), Some(limited));
+        prop_assert_eq!(
+            CircuitOpen::new("b", Some(d)).retry_after(),
+            Some(Duration::from_nanos(nanos.min((1 << 63) - 1)))
+        );
     }
 
     #[test]

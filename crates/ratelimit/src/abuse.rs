@@ -28,16 +28,24 @@ pub(crate) struct Abuse<K> {
     window: u64,
     hook: Option<AbuseFn<K>>,
     name: Name,
+    /// Whether the WARN event names the key (`log_keys`).
+    log_keys: bool,
 }
 
 impl<K: Key> Abuse<K> {
-    pub(crate) fn new(config: &AbuseConfig, hook: Option<AbuseFn<K>>, name: Name) -> Self {
+    pub(crate) fn new(
+        config: &AbuseConfig,
+        hook: Option<AbuseFn<K>>,
+        name: Name,
+        log_keys: bool,
+    ) -> Self {
         Abuse {
             counts: ShardedMap::new(RandomState::new(), None),
             threshold: config.threshold,
             window: nanos(config.window),
             hook,
             name,
+            log_keys,
         }
     }
 
@@ -66,10 +74,12 @@ impl<K: Key> Abuse<K> {
             |_, count, _| count.start.saturating_add(window),
         );
         if let Some(rejections) = crossed {
-            // Outside the shard lock: the hook may take its time.
+            // Outside the shard lock: the hook may take its time. The key
+            // (a user id, an IP) is named only where the config opts in.
+            let logged = self.log_keys.then_some(key);
             tracing::warn!(
                 policy = %self.name,
-                key = ?key,
+                key = logged.map(tracing::field::debug),
                 rejections,
                 threshold,
                 "key rejected more than the abuse threshold within the window"

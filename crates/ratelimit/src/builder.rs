@@ -18,12 +18,16 @@ use crate::warmup::WarmUp;
 
 /// What a keyed limiter can be keyed by: user ids, IPs, API keys, tuples.
 ///
-/// `Debug` so an abusive key can be named in the WARN event.
+/// `Debug` so an abusive key can be named in the WARN event, where the
+/// config opts in ([`log_keys`](RateLimiterBuilder::log_keys)).
 pub trait Key: Hash + Eq + Clone + fmt::Debug + Send + Sync + 'static {}
 
 impl<K: Hash + Eq + Clone + fmt::Debug + Send + Sync + 'static> Key for K {}
 
 pub(crate) type TierFn<K> = Arc<dyn Fn(&K) -> usize + Send + Sync>;
+/// A tier chooser by name; turned into a [`TierFn`] at build, once the
+/// tiers' names are known.
+pub(crate) type TierNameFn<K> = Arc<dyn Fn(&K) -> &str + Send + Sync>;
 pub(crate) type AbuseFn<K> = Arc<dyn Fn(&K, u32) + Send + Sync>;
 
 /// Marks a builder of a direct [`RateLimiter`].
@@ -33,6 +37,7 @@ pub struct Direct;
 /// Marks a builder of a [`KeyedRateLimiter`] over store `S`.
 pub struct Keyed<K, S> {
     pub(crate) tier_of: Option<TierFn<K>>,
+    pub(crate) tier_named: Option<TierNameFn<K>>,
     pub(crate) on_abuse: Option<AbuseFn<K>>,
     pub(crate) store: Option<S>,
     key: PhantomData<fn(&K)>,
@@ -42,6 +47,7 @@ impl<K, S> fmt::Debug for Keyed<K, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Keyed")
             .field("tier_of", &self.tier_of.is_some())
+            .field("tier_named", &self.tier_named.is_some())
             .field("on_abuse", &self.on_abuse.is_some())
             .field("store", &self.store.is_some())
             .finish()
@@ -102,8 +108,14 @@ impl<M> RateLimiterBuilder<M> {
 
 impl RateLimiterBuilder<Direct> {
     pub(crate) fn new(quota: Quota) -> Self {
+        RateLimiterBuilder::from_config(RateLimiterConfig::new(quota))
+    }
+
+    /// A builder starting from `config` (a deserialized file); see
+    /// [`RateLimiter::builder_from`].
+    pub(crate) fn from_config(config: RateLimiterConfig) -> Self {
         RateLimiterBuilder {
-            config: RateLimiterConfig::new(quota),
+            config,
             kind: Direct,
         }
     }
@@ -116,21 +128,20 @@ impl RateLimiterBuilder<Direct> {
 
 impl<K: Key> RateLimiterBuilder<Keyed<K, MemoryStore<K>>> {
     pub(crate) fn new_keyed(quota: Quota) -> Self {
+        RateLimiterBuilder::from_config_keyed(RateLimiterConfig::new(quota))
+    }
+
+    /// A builder starting from `config`; see [`KeyedRateLimiter::builder_from`].
+    pub(crate) fn from_config_keyed(config: RateLimiterConfig) -> Self {
         RateLimiterBuilder {
-            config: RateLimiterConfig::new(quota),
+            config,
             kind: Keyed {
                 tier_of: None,
+                tier_named: None,
                 on_abuse: None,
                 store: None,
                 key: PhantomData,
             },
-        }
-    }
-
-    pub(crate) fn from_config(config: RateLimiterConfig) -> Self {
-        RateLimiterBuilder {
-            config,
-            ..RateLimiterBuilder::new_keyed(Quota::per_second(1))
         }
     }
 }
@@ -154,6 +165,57 @@ impl<K: Key, S: StateStore<K>> RateLimiterBuilder<Keyed<K, S>> {
     /// never call the limiter from it.
     pub fn tier_of(mut self, tier_of: impl Fn(&K) -> usize + Send + Sync + 'static) -> Self {
         self.kind.tier_of = Some(Arc::new(tier_of));
+        self.kind.tier_named = None;
+        self
+    }
+
+    /// How to find a key's tier by name (`"default"` or a tier's name, as in
+    /// the config's `tiers`), so the quotas can come from a file while the
+    /// choice stays in code. A name no tier has means the default tier.
+    /// Replaces [`tier_of`](Self::tier_of), and the other way round.
+    ///
+    /// The name is looked up among the tiers on each check (a short scan of
+    /// their names); the same rules as for `tier_of` apply.
+    ///
+    /// ```
+    /// # #[cfg(feature = "serde")] {
+    /// use steadfast_ratelimit::{KeyedRateLimiter, RateLimiterConfig};
+    ///
+    /// #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    /// struct User { id: u64, plan: &'static str }
+    ///
+    /// let config: RateLimiterConfig = serde_json::from_str(r#"{
+    ///     "quota": { "limit": 60, "period": "1m" },
+    ///     "tiers": [{ "name": "pro", "quota": { "limit": 500, "period": "1m" } }]
+    /// }"#).unwrap();
+    /// let limiter = KeyedRateLimiter::<User>::builder_from(config)
+    ///     .tier_named(|user: &User| user.plan)
+    ///     .build()
+    ///     .unwrap();
+    /// let pro = User { id: 7, plan: "pro" };
+    /// assert!(limiter.check_n(&pro, 500).is_ok());
+    /// assert_eq!(limiter.peek(&User { id: 8, plan: "free" }).remaining, 60);
+    /// # }
+    /// ```
+    pub fn tier_named(mut self, tier_named: impl Fn(&K) -> &str + Send + Sync + 'static) -> Self {
+        self.kind.tier_named = Some(Arc::new(tier_named));
+        self.kind.tier_of = None;
+        self
+    }
+
+    /// Limits calls whose context has no key of type `K` by one bucket they
+    /// all share (the default tier's quota), instead of refusing them with
+    /// `Error::MissingKey` (the default). See the
+    /// [crate docs](crate#calls-without-a-key) before opting in.
+    pub fn share_unkeyed(mut self, enabled: bool) -> Self {
+        self.config.share_unkeyed = enabled;
+        self
+    }
+
+    /// Names the key in events (the abuse WARN). Default: the policy only;
+    /// keys are user ids, IPs and emails.
+    pub fn log_keys(mut self, enabled: bool) -> Self {
+        self.config.log_keys = enabled;
         self
     }
 
@@ -171,7 +233,9 @@ impl<K: Key, S: StateStore<K>> RateLimiterBuilder<Keyed<K, S>> {
     }
 
     /// Reports a key rejected more than `threshold` times within `window`:
-    /// a WARN event, and the [`on_abuse`](Self::on_abuse) callback if set.
+    /// a WARN event naming the policy (and the key only with
+    /// [`log_keys`](Self::log_keys)), and the [`on_abuse`](Self::on_abuse)
+    /// callback, which is given the key, if set.
     pub fn abuse(mut self, threshold: u32, window: Duration) -> Self {
         self.config.abuse = Some(AbuseConfig { threshold, window });
         self
@@ -192,6 +256,7 @@ impl<K: Key, S: StateStore<K>> RateLimiterBuilder<Keyed<K, S>> {
             config: self.config,
             kind: Keyed {
                 tier_of: self.kind.tier_of,
+                tier_named: self.kind.tier_named,
                 on_abuse: self.kind.on_abuse,
                 store: Some(store),
                 key: PhantomData,

@@ -12,7 +12,7 @@ const POLICY: &str = "ratelimit";
 
 /// What a limiter does with a call over its quota.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Mode {
@@ -25,17 +25,24 @@ pub enum Mode {
     /// its reservation back.
     Wait {
         /// The longest a call may wait. Must be greater than zero.
-        #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(
+                deserialize_with = "steadfast_core::duration_serde::deserialize",
+                serialize_with = "crate::serde_text::duration"
+            )
+        )]
         max_wait: Duration,
     },
 }
 
 /// A named tier and its quota.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct TierConfig {
     /// The tier's name ("pro"); unique within a limiter.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The tier's quota.
     pub quota: Quota,
@@ -44,13 +51,19 @@ pub struct TierConfig {
 /// When a key counts as abusive: rejected more than `threshold` times
 /// within `window`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct AbuseConfig {
     /// Rejections tolerated per window. Must be greater than zero.
     pub threshold: u32,
     /// The window the rejections are counted in. Must be greater than zero.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub window: Duration,
 }
 
@@ -74,19 +87,26 @@ pub struct AbuseConfig {
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct RateLimiterConfig {
     /// Shown in errors, events and snapshots. Default `"ratelimit"`.
-    #[cfg_attr(feature = "serde", serde(default = "default_name"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "default_name", serialize_with = "crate::serde_text::name")
+    )]
     pub name: Name,
     /// The algorithm. Default GCRA.
     #[cfg_attr(feature = "serde", serde(default))]
     pub algorithm: Algorithm,
     /// The quota of the default tier (tier 0, named `"default"`).
     pub quota: Quota,
-    /// More tiers, numbered from 1 in this order (keyed limiters only).
+    /// More tiers, numbered from 1 in this order (keyed limiters only). A
+    /// key's tier is chosen in code, by number or by name
+    /// ([`tier_of`](crate::RateLimiterBuilder::tier_of),
+    /// [`tier_named`](crate::RateLimiterBuilder::tier_named)); the quotas
+    /// come from here.
     #[cfg_attr(feature = "serde", serde(default))]
     pub tiers: Vec<TierConfig>,
     /// Reject or wait. Default reject.
@@ -94,28 +114,54 @@ pub struct RateLimiterConfig {
     pub mode: Mode,
     /// The most keys tracked at once; the idlest are evicted past it (keyed
     /// limiters only). Default: no maximum (idle keys are still forgotten).
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_keys: Option<usize>,
     /// How often a background task forgets idle keys, when the limiter is
     /// built inside a tokio runtime (keyed limiters only). Default 10 s;
-    /// `None` leaves it to the amortised sweep new keys trigger.
+    /// `None` (`"off"` in a file) leaves it to the amortised sweep new keys
+    /// trigger.
     #[cfg_attr(
         feature = "serde",
         serde(
             default = "default_sweep",
-            with = "steadfast_core::duration_serde::option"
+            deserialize_with = "crate::serde_text::deserialize_interval",
+            serialize_with = "crate::serde_text::interval"
         )
     )]
     pub sweep_interval: Option<Duration>,
     /// Ramp the rate up after start and after idleness. Default none.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub warm_up: Option<WarmUp>,
     /// When to report a key as abusive (keyed limiters only). Default none.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub abuse: Option<AbuseConfig>,
     /// Where the limiter reads the time. Default [`TimeSource::Auto`].
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, serialize_with = "crate::serde_text::time_source")
+    )]
     pub time_source: TimeSource,
+    /// What a keyed limiter does with a call whose context has no key of its
+    /// type: `false` (the default) refuses it with `Error::MissingKey`;
+    /// `true` limits every such call by one bucket they share, with the
+    /// default tier's quota (keyed limiters only). See the
+    /// [crate docs](crate#calls-without-a-key).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub share_unkeyed: bool,
+    /// Whether events name the key (the abuse WARN). Default `false`: keys
+    /// are user ids, IPs and emails, so events name the policy only
+    /// (keyed limiters only).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub log_keys: bool,
 }
 
 fn default_name() -> Name {
@@ -141,6 +187,8 @@ impl RateLimiterConfig {
             warm_up: None,
             abuse: None,
             time_source: TimeSource::Auto,
+            share_unkeyed: false,
+            log_keys: false,
         }
     }
 
@@ -221,6 +269,12 @@ impl RateLimiterConfig {
         }
         if self.abuse.is_some() {
             return keyed_only("abuse");
+        }
+        if self.share_unkeyed {
+            return keyed_only("share_unkeyed");
+        }
+        if self.log_keys {
+            return keyed_only("log_keys");
         }
         Ok(())
     }

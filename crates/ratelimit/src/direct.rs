@@ -73,6 +73,11 @@ impl RateLimiter {
         RateLimiterBuilder::new(quota)
     }
 
+    /// A builder starting from `config` (a deserialized file).
+    pub fn builder_from(config: RateLimiterConfig) -> RateLimiterBuilder<DirectKind> {
+        RateLimiterBuilder::from_config(config)
+    }
+
     /// A limiter from a (deserialized) config, validated.
     pub fn from_config(config: RateLimiterConfig) -> Result<Self, ConfigError> {
         config.validate_direct()?;
@@ -95,8 +100,9 @@ impl RateLimiter {
     }
 
     /// Admits `cost` units now, or says when they could be; a cost above the
-    /// burst (or window limit) can never be admitted and says so with a
-    /// `retry_after` of about 584 years.
+    /// burst (or window limit) can never be admitted and says so: the
+    /// rejection's [`is_never`](RateLimited::is_never) is true and its
+    /// `retry_after()` is `None`.
     #[inline]
     pub fn check_n(&self, cost: u32) -> Result<(), RateLimited> {
         match self.inner.admit(u64::from(cost)) {

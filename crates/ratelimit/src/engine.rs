@@ -147,9 +147,14 @@ impl Engine {
         }
     }
 
-    /// The rejection of a call admitted after `wait` ns at the earliest.
+    /// The rejection of a call admitted after `wait` ns at the earliest
+    /// ([`NEVER`](algorithm::NEVER): never).
     #[cold]
     pub(crate) fn rejection(&self, wait: u64) -> RateLimited {
+        if wait == algorithm::NEVER {
+            tracing::trace!(policy = %self.name, "rate limited: the cost can never be admitted");
+            return RateLimited::never(self.name.clone());
+        }
         tracing::trace!(policy = %self.name, wait_ns = wait, "rate limited");
         RateLimited::new(self.name.clone(), Duration::from_nanos(wait))
     }

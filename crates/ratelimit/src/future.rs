@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use pin_project_lite::pin_project;
-use steadfast_core::{Error, RateLimited};
+use steadfast_core::{Error, MissingKey, RateLimited};
 
 /// A waiting call: sleeps for its turn, then yields the call's future.
 pub(crate) type Waiting<'a, R> = Pin<Box<dyn Future<Output = Result<R, RateLimited>> + Send + 'a>>;
@@ -24,6 +24,8 @@ pub(crate) enum Admission<'a, R> {
     Run(R),
     /// Refused.
     Rejected(RateLimited),
+    /// Refused: a keyed limiter found no key of its type.
+    Missing(MissingKey),
     /// Must wait for its turn first.
     Wait(Waiting<'a, R>),
 }
@@ -76,6 +78,7 @@ where
             match admit() {
                 Admission::Run(run) => this.run.set(Some(run)),
                 Admission::Rejected(rejected) => return Poll::Ready(Err(rejected.into())),
+                Admission::Missing(missing) => return Poll::Ready(Err(missing.into())),
                 Admission::Wait(waiting) => *this.waiting = Some(waiting),
             }
         }

@@ -28,9 +28,21 @@ pub fn retry_after(wait: Duration) -> String {
     ceil_secs(wait).max(1).to_string()
 }
 
-/// The `Retry-After` value of a rejection.
-pub fn retry_after_of(rejection: &RateLimited) -> String {
-    retry_after(rejection.retry_after().unwrap_or_default())
+/// The `Retry-After` value of a rejection; `None` for a call that can never
+/// be admitted ([`RateLimited::is_never`]): no wait helps, so answer without
+/// a `Retry-After` (a 413, or a 429 saying the request is too large).
+///
+/// ```
+/// use std::time::Duration;
+/// use steadfast_core::RateLimited;
+/// use steadfast_ratelimit::headers::retry_after_of;
+///
+/// let wait = RateLimited::new("api", Duration::from_millis(1_500));
+/// assert_eq!(retry_after_of(&wait).as_deref(), Some("2"));
+/// assert_eq!(retry_after_of(&RateLimited::never("api")), None);
+/// ```
+pub fn retry_after_of(rejection: &RateLimited) -> Option<String> {
+    rejection.retry_after().map(retry_after)
 }
 
 impl RateLimitState {
@@ -85,8 +97,8 @@ mod tests {
         assert_eq!(retry_after(Duration::from_secs(3)), "3");
         assert_eq!(retry_after(Duration::from_nanos(1)), "1");
         assert_eq!(
-            retry_after_of(&RateLimited::new("api", Duration::from_millis(1_500))),
-            "2"
+            retry_after_of(&RateLimited::new("api", Duration::from_millis(1_500))).as_deref(),
+            Some("2")
         );
         let state = RateLimitState {
             limit: 5,

@@ -5,11 +5,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use steadfast_core::{ConfigError, Inspect, Name, RateLimited};
+use steadfast_core::{ConfigError, Inspect, MissingKey, Name, RateLimited};
 
 use crate::abuse::Abuse;
 use crate::algorithm::{self, Decision};
-use crate::builder::{Key, Keyed, RateLimiterBuilder, TierFn};
+use crate::builder::{Key, Keyed, RateLimiterBuilder, TierFn, TierNameFn};
 use crate::config::RateLimiterConfig;
 use crate::direct::RateLimiter;
 use crate::engine::Engine;
@@ -65,8 +65,9 @@ pub(crate) struct Inner<K, S> {
     store: S,
     tier_of: Option<TierFn<K>>,
     abuse: Option<Abuse<K>>,
-    /// The shared bucket of calls that carry no key of type `K`.
-    unkeyed: RateLimiter,
+    /// The shared bucket of calls that carry no key of type `K`, when the
+    /// config opts in ([`RateLimiterConfig::share_unkeyed`]).
+    unkeyed: Option<RateLimiter>,
     warned_unkeyed: AtomicBool,
 }
 
@@ -90,9 +91,20 @@ impl<K: Key> KeyedRateLimiter<K> {
         KeyedRateLimiter::builder(quota).build()
     }
 
-    /// A limiter from a (deserialized) config, validated.
+    /// A limiter from a (deserialized) config, validated. Every key is in
+    /// the default tier; to choose tiers, start with
+    /// [`builder_from`](Self::builder_from).
     pub fn from_config(config: RateLimiterConfig) -> Result<Self, ConfigError> {
-        RateLimiterBuilder::from_config(config).build()
+        KeyedRateLimiter::builder_from(config).build()
+    }
+
+    /// A builder starting from `config` (a deserialized file), for what only
+    /// code can give: the tier chooser
+    /// ([`tier_of`](RateLimiterBuilder::tier_of),
+    /// [`tier_named`](RateLimiterBuilder::tier_named)), the abuse callback,
+    /// a store.
+    pub fn builder_from(config: RateLimiterConfig) -> RateLimiterBuilder<Keyed<K, MemoryStore<K>>> {
+        RateLimiterBuilder::from_config_keyed(config)
     }
 }
 
@@ -101,21 +113,35 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
         config: RateLimiterConfig,
         kind: Keyed<K, S>,
     ) -> Result<Self, ConfigError> {
-        let mut unkeyed = RateLimiterConfig::new(config.quota);
-        unkeyed.name = config.name.clone();
-        unkeyed.algorithm = config.algorithm;
-        unkeyed.mode = config.mode;
-        unkeyed.warm_up = config.warm_up;
-        unkeyed.time_source = config.time_source;
-        let unkeyed = RateLimiter::from_config(unkeyed)?;
-        let abuse = config
-            .abuse
-            .map(|abuse| Abuse::new(&abuse, kind.on_abuse.clone(), config.name.clone()));
+        let unkeyed = if config.share_unkeyed {
+            let mut unkeyed = RateLimiterConfig::new(config.quota);
+            unkeyed.name = config.name.clone();
+            unkeyed.algorithm = config.algorithm;
+            unkeyed.mode = config.mode;
+            unkeyed.warm_up = config.warm_up;
+            unkeyed.time_source = config.time_source;
+            Some(RateLimiter::from_config(unkeyed)?)
+        } else {
+            None
+        };
+        let abuse = config.abuse.map(|abuse| {
+            Abuse::new(
+                &abuse,
+                kind.on_abuse.clone(),
+                config.name.clone(),
+                config.log_keys,
+            )
+        });
         let sweep_interval = config.sweep_interval;
+        let engine = Engine::new(config);
+        let tier_of = match kind.tier_named {
+            Some(named) => Some(by_name(named, engine.tiers.names())),
+            None => kind.tier_of,
+        };
         let inner = Arc::new(Inner {
-            engine: Engine::new(config),
+            engine,
             store: kind.store.expect("the builder sets the store"),
-            tier_of: kind.tier_of,
+            tier_of,
             abuse,
             unkeyed,
             warned_unkeyed: AtomicBool::new(false),
@@ -133,7 +159,8 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
     }
 
     /// Admits `cost` units for `key` now, or says when they could be. A
-    /// cost above the key's burst (or window limit) can never be admitted.
+    /// cost above the key's burst (or window limit) can never be admitted
+    /// ([`RateLimited::is_never`]).
     #[inline]
     pub fn check_n(&self, key: &K, cost: u32) -> Result<(), RateLimited> {
         match self.inner.admit(key, u64::from(cost), true) {
@@ -168,9 +195,11 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
         }
     }
 
-    /// The shared bucket for calls without a key; see the crate docs.
-    pub(crate) fn unkeyed(&self) -> &RateLimiter {
+    /// The shared bucket for calls without a key, when the config opts in;
+    /// see the crate docs.
+    pub(crate) fn unkeyed(&self) -> Option<&RateLimiter> {
         let inner = &self.inner;
+        let unkeyed = inner.unkeyed.as_ref()?;
         if !inner.warned_unkeyed.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 policy = %inner.engine.name,
@@ -178,7 +207,21 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
                 "a call carried no key of the limiter's key type; such calls share one bucket"
             );
         }
-        &inner.unkeyed
+        Some(unkeyed)
+    }
+
+    /// The refusal of a call without a key (no shared bucket configured).
+    #[cold]
+    pub(crate) fn missing_key(&self) -> MissingKey {
+        let inner = &self.inner;
+        if !inner.warned_unkeyed.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                policy = %inner.engine.name,
+                key_type = std::any::type_name::<K>(),
+                "a call carried no key of the limiter's key type; such calls are refused"
+            );
+        }
+        MissingKey::new::<K>(inner.engine.name.clone())
     }
 
     /// The key's state now, consuming nothing: for `RateLimit-*` headers.
@@ -210,7 +253,10 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
     /// Replaces the default tier's quota at run time; keys keep their state.
     pub fn set_quota(&self, quota: Quota) -> Result<(), ConfigError> {
         self.inner.engine.tiers.set(0, quota)?;
-        self.inner.unkeyed.set_quota(quota)
+        match &self.inner.unkeyed {
+            Some(unkeyed) => unkeyed.set_quota(quota),
+            None => Ok(()),
+        }
     }
 
     /// Replaces the quota of the tier named `tier` at run time; keys keep
@@ -384,6 +430,16 @@ impl<K: Key, S: StateStore<K>> Sweep for Inner<K, S> {
     }
 }
 
+/// A tier chooser by name as one by number: the name's index among the
+/// tiers (default first), or 0 for a name no tier has.
+fn by_name<K: Key>(chooser: TierNameFn<K>, tiers: &[Name]) -> TierFn<K> {
+    let tiers: Box<[Name]> = tiers.into();
+    Arc::new(move |key: &K| {
+        let name = chooser(key);
+        tiers.iter().position(|n| n == name).unwrap_or(0)
+    })
+}
+
 /// A key of a keyed limiter, as the waiting code sees it.
 struct KeySlot<'a, K, S> {
     inner: &'a Inner<K, S>,
@@ -422,14 +478,17 @@ impl<K: Key, S: StateStore<K>> Inspect for KeyedRateLimiter<K, S> {
     fn snapshot(&self) -> RateLimiterSnapshot {
         let inner = &*self.inner;
         let stats = inner.store.stats();
-        let unkeyed = inner.unkeyed.snapshot();
+        let (admitted, rejected, waiting) = inner.unkeyed.as_ref().map_or((0, 0, 0), |u| {
+            let unkeyed = u.snapshot();
+            (unkeyed.admitted, unkeyed.rejected, unkeyed.waiting)
+        });
         RateLimiterSnapshot {
             name: inner.engine.name.clone(),
             algorithm: inner.engine.algorithm,
             keys_tracked: stats.tracked,
-            admitted: stats.admitted + unkeyed.admitted,
-            rejected: stats.rejected + unkeyed.rejected,
-            waiting: inner.engine.waiting() + unkeyed.waiting,
+            admitted: stats.admitted + admitted,
+            rejected: stats.rejected + rejected,
+            waiting: inner.engine.waiting() + waiting,
             heap_bytes: stats.heap_bytes,
         }
     }

@@ -54,7 +54,7 @@
 //!     Err(Error::RateLimited(r)) => {
 //!         assert_eq!(r.retry_after(), Some(Duration::from_millis(500)));
 //!         assert_eq!(r.message(), "Too many requests. Try again in 1 s.");
-//!         assert_eq!(headers::retry_after_of(&r), "1");
+//!         assert_eq!(headers::retry_after_of(&r).as_deref(), Some("1"));
 //!     }
 //!     other => panic!("expected a rejection, got {other:?}"),
 //! }
@@ -100,18 +100,34 @@
 //!
 //! # Calls without a key
 //!
-//! A [`KeyedRateLimiter<K>`] used as a policy reads the key with
-//! `ctx.key::<K>()`. A call whose context has no key of type `K` (no key,
-//! or a `&str` where `K` is `String`) is limited by one bucket shared by all
-//! such calls, with the default tier's quota, and the first logs a WARN
-//! event naming the expected key type. Why not an error: a missing key is a
-//! wiring bug in the caller, and sharing one bucket keeps the service
-//! protected (it never lets unkeyed calls through unlimited) while the
-//! warning says what to fix; an error would turn a wiring bug into an outage.
+//! A [`KeyedRateLimiter<K>`] (and a [`Lockout<K>`]) used as a policy reads
+//! its key with `ctx.key::<K>()`. A call whose context has no key of type
+//! `K` (no key, or a `&str` where `K` is `String`) is refused with
+//! `Error::MissingKey` naming the limiter and the key type, and the first
+//! such call logs a WARN. Why not a shared bucket: a forgotten `with_key`
+//! would put every caller in one bucket, so one user could spend everyone's
+//! quota (three users on a 2/min quota, the third refused), silently.
+//!
+//! Where one bucket for all unkeyed calls is what you mean (a limiter
+//! guarding internal calls that carry no user), opt in with
+//! [`share_unkeyed`](RateLimiterBuilder::share_unkeyed) (config
+//! `share_unkeyed = true`): such calls share one bucket with the default
+//! tier's quota. A lockout's opt-in,
+//! [`pass_through_unkeyed`](LockoutBuilder::pass_through_unkeyed), runs them
+//! unguarded (there is no key to lock).
+//!
+//! # Keys in events
+//!
+//! Keys are user ids, IPs and emails, so events (the abuse WARN, a
+//! lockout's INFO) name the policy and not the key, unless the config opts
+//! in with `log_keys` ([`RateLimiterBuilder::log_keys`],
+//! [`LockoutBuilder::log_keys`]).
 //!
 //! # Feature flags
 //!
-//! - `serde`: configs deserialize, durations written as `"30s"` or `"250ms"`.
+//! - `serde`: configs deserialize and serialize (they round-trip through
+//!   TOML), durations written as `"30s"` or `"250ms"`; snapshots
+//!   ([`RateLimiterSnapshot`], [`LockoutSnapshot`]) serialize.
 //!
 //! # Minimum supported Rust version
 //!
@@ -130,6 +146,8 @@ mod keyed;
 pub mod lockout;
 mod policy;
 mod quota;
+#[cfg(feature = "serde")]
+mod serde_text;
 mod sharded;
 mod snapshot;
 mod store;

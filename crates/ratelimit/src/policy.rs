@@ -3,7 +3,14 @@
 //! The cost of a call is [`Context::cost`] (1 by default); a keyed limiter
 //! reads its key with [`Context::key`]. The decision is made when the call's
 //! future is first polled. In wait mode the wait is also cut to the call's
-//! deadline, when an enclosing policy set one.
+//! deadline, when an enclosing policy set one: a call whose turn would come
+//! after the deadline is refused at once with `Error::RateLimited`, rather
+//! than waiting in vain for the timeout.
+//!
+//! Both limiters declare [`Policy::READS_DEADLINE`], so an enclosing
+//! [`Timeout`](steadfast_core::Timeout) computes its deadline when the call
+//! starts and passes it down (one clock read per call, in either mode: the
+//! constant belongs to the type, not to the instance's mode).
 
 use std::future::Future;
 
@@ -16,6 +23,9 @@ use crate::keyed::KeyedRateLimiter;
 use crate::store::StateStore;
 
 impl<T: Send, E: Send> Policy<T, E> for RateLimiter {
+    // Wait mode cuts its wait to the deadline.
+    const READS_DEADLINE: bool = true;
+
     #[inline]
     fn execute<'a, N>(
         &'a self,
@@ -43,10 +53,14 @@ impl<T: Send, E: Send> Policy<T, E> for RateLimiter {
     }
 }
 
-/// A call with no key of type `K` in its context goes through one shared
-/// bucket with the default tier's quota, and the first such call logs a
-/// WARN event: see the crate docs for why.
+/// A call with no key of type `K` in its context is refused with
+/// `Error::MissingKey`, unless the limiter was built to
+/// [share one bucket](crate::RateLimiterBuilder::share_unkeyed) among such
+/// calls: see the crate docs.
 impl<T: Send, E: Send, K: Key, S: StateStore<K>> Policy<T, E> for KeyedRateLimiter<K, S> {
+    // Wait mode cuts its wait to the deadline.
+    const READS_DEADLINE: bool = true;
+
     #[inline]
     fn execute<'a, N>(
         &'a self,
@@ -60,7 +74,9 @@ impl<T: Send, E: Send, K: Key, S: StateStore<K>> Policy<T, E> for KeyedRateLimit
     {
         RateLimitFuture::new(move || {
             let Some(key) = ctx.key::<K>() else {
-                let unkeyed = self.unkeyed();
+                let Some(unkeyed) = self.unkeyed() else {
+                    return Admission::Missing(self.missing_key());
+                };
                 let Err(wait) = unkeyed.try_admit(ctx.cost()) else {
                     return Admission::Run(next.invoke(ctx));
                 };

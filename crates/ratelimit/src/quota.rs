@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use steadfast_core::ConfigError;
 
+use crate::algorithm::MAX_SPAN;
 use crate::clock::nanos;
 
 /// The largest limit the window algorithms count to: their per-key state
@@ -15,7 +16,7 @@ pub const MAX_WINDOW_LIMIT: u32 = (1 << 20) - 1;
 ///
 /// See `docs/ratelimit.md` for choosing one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Algorithm {
@@ -54,13 +55,22 @@ pub enum Algorithm {
 /// assert_eq!(quota.interval(), Duration::from_secs(1));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Quota {
     limit: u32,
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     period: Duration,
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     burst: Option<u32>,
 }
 
@@ -143,6 +153,14 @@ impl Quota {
                     .with_value(self.period),
             );
         }
+        if nanos(self.period) > MAX_SPAN {
+            return Err(ConfigError::new(
+                policy,
+                field,
+                "period must be at most 2^62 ns (about 146 years)",
+            )
+            .with_value(self.period));
+        }
         if nanos(self.period) < u64::from(self.limit) {
             return Err(ConfigError::new(
                 policy,
@@ -162,12 +180,12 @@ impl Quota {
                 if self
                     .interval_nanos()
                     .checked_mul(u64::from(self.burst_size()))
-                    .is_none_or(|t| t > u64::MAX / 4)
+                    .is_none_or(|t| t > MAX_SPAN)
                 {
                     return Err(ConfigError::new(
                         policy,
                         field,
-                        "burst times the refill interval must be under about 146 years",
+                        "burst times the refill interval must be at most 2^62 ns (about 146 years)",
                     )
                     .with_value(self));
                 }
@@ -227,5 +245,19 @@ mod tests {
                 .validate(gcra, "ratelimit", "quota")
                 .is_ok()
         );
+        // 300 years: validated, not overflowing in a peek later.
+        let centuries = Quota::new(1, Duration::from_secs(300 * 365 * 86_400));
+        for algorithm in [gcra, Algorithm::SlidingWindow, Algorithm::FixedWindow] {
+            let err = centuries
+                .validate(algorithm, "ratelimit", "quota")
+                .unwrap_err();
+            assert_eq!(err.field(), "quota");
+            assert!(err.rule().starts_with("period must be at most 2^62 ns"));
+        }
+        let err = Quota::new(1_000, Duration::from_secs(100 * 365 * 86_400))
+            .burst(1_000_000)
+            .validate(gcra, "ratelimit", "quota")
+            .unwrap_err();
+        assert!(err.rule().starts_with("burst times the refill interval"));
     }
 }

@@ -25,10 +25,33 @@ pub struct RateLimitState {
 }
 
 /// A limiter's name, keys and counters; see [`Inspect`](steadfast_core::Inspect).
+///
+/// With the `serde` feature it serializes (for `/health` or metrics) as an
+/// object with stable field names: `name` (a string), `algorithm`
+/// (`"gcra"`, `"sliding_window"`, `"fixed_window"`), then the numbers
+/// `keys_tracked`, `admitted`, `rejected`, `waiting`, `heap_bytes`. A field
+/// may be added; none is renamed or removed within a 0.x minor version.
+/// [`bytes_per_key`](Self::bytes_per_key) is a method, not a field.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use steadfast_core::Inspect;
+/// use steadfast_ratelimit::{Quota, RateLimiter};
+///
+/// let limiter = RateLimiter::builder(Quota::per_second(5)).name("outbound").build().unwrap();
+/// let json = serde_json::to_string(&limiter.snapshot()).unwrap();
+/// assert_eq!(
+///     json,
+///     r#"{"name":"outbound","algorithm":"gcra","keys_tracked":0,"admitted":0,"rejected":0,"waiting":0,"heap_bytes":0}"#
+/// );
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RateLimiterSnapshot {
     /// The limiter's name.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Its algorithm.
     pub algorithm: Algorithm,

@@ -17,18 +17,30 @@ use crate::clock::nanos;
 
 /// How a limiter warms up; see [`RateLimiterBuilder::warm_up`](crate::RateLimiterBuilder::warm_up).
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct WarmUp {
     /// The fraction of the rate at the start, in `(0, 1]`.
     pub from: f64,
     /// How long the ramp to the full rate takes. Must be greater than zero.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub period: Duration,
     /// How long without any admission makes the limiter cold again. Must be
     /// greater than zero.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub idle: Duration,
 }
 

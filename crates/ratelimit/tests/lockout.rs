@@ -135,7 +135,21 @@ async fn as_a_policy_it_guards_the_login_call() {
         "the success reset the key"
     );
     assert_eq!(lockout.snapshot().rejected, 1);
-    // Without a key of its type the call runs unguarded.
+    // Without a key of its type the call is refused, and never runs.
+    let unkeyed = ScriptedOp::new([Step::<u32, TestError>::ok(1)]);
+    assert!(matches!(
+        lockout.call(unkeyed.clone()).await,
+        Err(Error::MissingKey(m)) if m.key_type() == std::any::type_name::<String>()
+    ));
+    assert_eq!(unkeyed.invocations(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unkeyed_call_runs_unguarded_where_the_lockout_opts_in() {
+    let lockout = Lockout::<String>::builder()
+        .pass_through_unkeyed(true)
+        .build()
+        .unwrap();
     let unkeyed = ScriptedOp::new([Step::<u32, TestError>::ok(1)]);
     assert_eq!(lockout.call(unkeyed).await, Ok(1));
 }

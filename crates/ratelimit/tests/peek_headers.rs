@@ -38,6 +38,10 @@ async fn peek_consumes_nothing() {
     assert_eq!(later.reset_header(), "8");
     let refused = limiter.check_n(&1, 3).unwrap_err();
     assert_eq!(refused.retry_after(), Some(Duration::from_millis(500)));
-    assert_eq!(retry_after_of(&refused), "1");
+    assert_eq!(retry_after_of(&refused).as_deref(), Some("1"));
+    // More than the burst: no wait helps, so no Retry-After.
+    let never = limiter.check_n(&1, 11).unwrap_err();
+    assert!(never.is_never());
+    assert_eq!(retry_after_of(&never), None);
     assert_eq!(retry_after(Duration::from_secs(61)), "61");
 }

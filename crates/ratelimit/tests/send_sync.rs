@@ -43,7 +43,8 @@ async fn policy_futures_are_send() {
     let f = keyed.call(op);
     send(&f);
     let _: Result<i32, Error<()>> = f.await;
-    let f = lockout.call(op);
+    let user = 7u64;
+    let f = lockout.call_with(steadfast_core::Context::new().with_key(&user), op);
     send(&f);
     assert_eq!(f.await, Ok(1));
     let handle = tokio::spawn(async move { direct.acquire(1).await });

@@ -113,9 +113,10 @@ async fn past_the_maximum_wait_it_is_rejected_at_once() {
     assert_eq!(time::now() - start, 200 * MS, "rejected without waiting");
     assert_eq!(limiter.snapshot().rejected, 1);
     // A cost above the burst can never be admitted: refused at once too.
-    assert!(
-        limiter.acquire(3).await.unwrap_err().retry_after().unwrap() > Duration::from_secs(1 << 30)
-    );
+    let never = limiter.acquire(3).await.unwrap_err();
+    assert!(never.is_never());
+    assert_eq!(never.retry_after(), None);
+    assert_eq!(time::now() - start, 200 * MS);
     waiter.await.unwrap().unwrap();
     assert_eq!(time::now() - start, 400 * MS);
 }
@@ -174,5 +175,57 @@ async fn window_waiters_recheck_until_admitted() {
     limiter.acquire(1).await.unwrap();
     assert_eq!(time::now() - start, Duration::from_secs(1));
     let refused = limiter.acquire(3).await.unwrap_err();
-    assert!(refused.retry_after().unwrap() > Duration::from_secs(1_000));
+    assert!(refused.is_never());
+    assert_eq!(
+        time::now() - start,
+        Duration::from_secs(1),
+        "refused at once"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_enclosing_timeout_cuts_every_kind_of_wait() {
+    use steadfast_core::{Pipeline, Timeout};
+    // A fixed window of 1 per second re-checks rather than reserves: under
+    // a 300 ms timeout its 1 s wait cannot fit, so it is refused at once.
+    let windowed = RateLimiter::builder(Quota::per_second(1))
+        .algorithm(Algorithm::FixedWindow)
+        .wait(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let keyed = KeyedRateLimiter::<u32>::builder(Quota::per_second(1).burst(1))
+        .wait(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let shared = KeyedRateLimiter::<u32>::builder(Quota::per_second(1).burst(1))
+        .wait(Duration::from_secs(10))
+        .share_unkeyed(true)
+        .build()
+        .unwrap();
+    let timeout = Timeout::new(300 * MS).unwrap();
+    let op = || async { Ok::<u8, ()>(1) };
+    let key = 1u32;
+    let ctx = || Context::new().with_key(&key);
+    let windowed = Pipeline::new(timeout.clone()).then(windowed);
+    let keyed = Pipeline::new(timeout.clone()).then(keyed);
+    let shared = Pipeline::new(timeout).then(shared);
+    assert_eq!(windowed.call(op).await, Ok(1));
+    assert_eq!(keyed.call_with(ctx(), op).await, Ok(1));
+    assert_eq!(shared.call(op).await, Ok(1));
+    let start = time::now();
+    assert!(matches!(
+        windowed.call(op).await,
+        Err(Error::RateLimited(_))
+    ));
+    assert!(matches!(
+        keyed.call_with(ctx(), op).await,
+        Err(Error::RateLimited(_))
+    ));
+    assert!(matches!(shared.call(op).await, Err(Error::RateLimited(_))));
+    assert_eq!(time::now(), start, "every refusal came at once");
+    // Once the wait fits the deadline, each waits exactly its turn.
+    tokio::time::advance(800 * MS).await;
+    let at = time::now();
+    assert_eq!(keyed.call_with(ctx(), op).await, Ok(1));
+    assert_eq!(time::now() - at, 200 * MS);
 }

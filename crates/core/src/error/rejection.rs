@@ -248,24 +248,58 @@ impl std::error::Error for CircuitOpen {}
 /// A lockout (a key locked after repeated failures, such as failed logins)
 /// is a rate-limit rejection too; [`is_lockout`](RateLimited::is_lockout)
 /// tells them apart.
+///
+/// A call that can **never** be admitted (its cost is above the limiter's
+/// burst, so no wait would do) is refused with
+/// [`RateLimited::never`]: [`is_never`](RateLimited::is_never) is true and
+/// [`retry_after`](RateLimited::retry_after) is `None`, so a retry stops and
+/// a server answers without a `Retry-After`. A long wait stays a wait: its
+/// `retry_after` is the wait, saturating just below about 292 years.
+///
+/// ```
+/// use std::time::Duration;
+/// use steadfast_core::RateLimited;
+///
+/// let never = RateLimited::never("tokens");
+/// assert!(never.is_never());
+/// assert_eq!(never.retry_after(), None);
+/// let long = RateLimited::new("tokens", Duration::from_secs(3_600 * 24 * 365));
+/// assert!(!long.is_never());
+/// assert_eq!(long.retry_after(), Some(Duration::from_secs(3_600 * 24 * 365)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimited {
     policy: Name,
-    /// Nanoseconds until admission; the top bit marks a lockout (one word,
-    /// so that [`Error`](crate::Error) stays four words).
+    /// Nanoseconds until admission; the top bit marks a lockout, and
+    /// [`NEVER`] a call that can never be admitted (one word, so that
+    /// [`Error`](crate::Error) stays four words).
     retry_after: u64,
 }
 
 /// The top bit of [`RateLimited`]'s word: set for a lockout.
 const LOCKOUT: u64 = 1 << 63;
 
+/// [`RateLimited`]'s word for a call that can never be admitted: the largest
+/// value below the lockout bit, which waits saturate just under.
+const NEVER: u64 = LOCKOUT - 1;
+
 impl RateLimited {
     /// The rejection of a limiter that would admit the call after `retry_after`
-    /// (saturating at about 292 years).
+    /// (saturating just below about 292 years; a call that can never be
+    /// admitted is [`never`](RateLimited::never)).
     pub fn new(policy: impl Into<Name>, retry_after: Duration) -> Self {
         RateLimited {
             policy: policy.into(),
-            retry_after: Nanos::new(retry_after).0.min(LOCKOUT - 1),
+            retry_after: Nanos::new(retry_after).0.min(NEVER - 1),
+        }
+    }
+
+    /// The rejection of a call that can never be admitted: its cost is above
+    /// what the limiter admits at once (the burst, a window's limit).
+    pub fn never(policy: impl Into<Name>) -> Self {
+        RateLimited {
+            policy: policy.into(),
+            retry_after: NEVER,
         }
     }
 
@@ -281,9 +315,17 @@ impl RateLimited {
         self.policy.as_str()
     }
 
-    /// Time until the same call would be admitted (for a lockout, until it ends).
+    /// Time until the same call would be admitted (for a lockout, until it
+    /// ends); `None` when it never would be ([`is_never`](RateLimited::is_never)).
     pub fn retry_after(&self) -> Option<Duration> {
-        Some(Duration::from_nanos(self.retry_after & !LOCKOUT))
+        (!self.is_never()).then(|| self.wait())
+    }
+
+    /// Whether the call can never be admitted, however long it waits (its
+    /// cost is above the limiter's burst or window limit): not a long wait,
+    /// a request to make smaller.
+    pub fn is_never(&self) -> bool {
+        self.retry_after == NEVER
     }
 
     /// Whether the key is locked out after repeated failures, not merely over its rate.
@@ -291,9 +333,16 @@ impl RateLimited {
         self.retry_after & LOCKOUT != 0
     }
 
+    fn wait(&self) -> Duration {
+        Duration::from_nanos(self.retry_after & !LOCKOUT)
+    }
+
     /// A message for a person: "Too many requests. Try again in 3 s."
     pub fn message(&self) -> String {
-        let secs = wait_secs(Duration::from_nanos(self.retry_after & !LOCKOUT));
+        if self.is_never() {
+            return "This request is larger than the rate limit allows.".to_owned();
+        }
+        let secs = wait_secs(self.wait());
         if self.is_lockout() {
             format!("Too many failed attempts. Try again in {secs} s.")
         } else {
@@ -304,17 +353,15 @@ impl RateLimited {
 
 impl fmt::Display for RateLimited {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_never() {
+            return write!(f, "{}: rate limited, can never be admitted", self.policy);
+        }
         let what = if self.is_lockout() {
             "locked out"
         } else {
             "rate limited"
         };
-        write!(
-            f,
-            "{}: {what}, retry after {:?}",
-            self.policy,
-            Duration::from_nanos(self.retry_after & !LOCKOUT)
-        )
+        write!(f, "{}: {what}, retry after {:?}", self.policy, self.wait())
     }
 }
 
@@ -504,6 +551,29 @@ mod tests {
         assert_eq!(queued.reason(), BulkheadReason::QueueTimeout);
         assert_eq!(queued.to_string(), "db: bulkhead queue timeout");
         assert_eq!(BulkheadFull::new("db").reason(), BulkheadReason::Full);
+    }
+
+    #[test]
+    fn never_is_not_a_long_wait() {
+        let never = RateLimited::never("tokens");
+        assert!(never.is_never());
+        assert!(!never.is_lockout());
+        assert_eq!(never.retry_after(), None);
+        assert_eq!(
+            never.to_string(),
+            "tokens: rate limited, can never be admitted"
+        );
+        assert_eq!(
+            never.message(),
+            "This request is larger than the rate limit allows."
+        );
+        // The longest wait saturates one nanosecond short of "never".
+        let longest = RateLimited::new("tokens", Duration::MAX);
+        assert!(!longest.is_never());
+        assert_eq!(longest.retry_after(), Some(Duration::from_nanos(NEVER - 1)));
+        let locked = RateLimited::lockout("login", Duration::MAX);
+        assert!(locked.is_lockout() && !locked.is_never());
+        assert_eq!(locked.retry_after(), Some(Duration::from_nanos(NEVER - 1)));
     }
 
     #[test]

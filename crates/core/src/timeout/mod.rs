@@ -1,7 +1,7 @@
 //! A time limit on each call.
 //!
 //! [`Timeout`] cancels a call that runs past its limit and rejects it with
-//! [`Error::Timeout`](crate::Error::Timeout), carrying the limit.
+//! [`Error::Timeout`], carrying the limit.
 //!
 //! # Why it is cheap
 //!
@@ -16,7 +16,7 @@
 //! not sleep past it, an operation built with
 //! [`with_attempt`](crate::with_attempt)), the deadline is computed when the
 //! call starts, with one clock read, and passed down in the
-//! [`Context`](crate::Context). That is decided at compile time.
+//! [`Context`]. That is decided at compile time.
 //!
 //! # Total or per attempt
 //!
@@ -25,6 +25,8 @@
 
 mod config;
 mod future;
+#[cfg(feature = "serde")]
+mod serde_text;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -75,12 +77,31 @@ struct Shared {
 }
 
 /// A [`Timeout`]'s name, limit and how many calls it has cancelled.
+///
+/// With the `serde` feature it serializes (for `/health` or metrics) as an
+/// object with stable field names: `name` (a string), `limit` (a duration
+/// as configs write it, `"250ms"`), `timeouts` (a number). A field may be
+/// added; none is renamed or removed within a 0.x minor version.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use std::time::Duration;
+/// use steadfast_core::{Inspect, Timeout};
+///
+/// let timeout = Timeout::new(Duration::from_millis(250)).unwrap();
+/// let json = serde_json::to_string(&timeout.snapshot()).unwrap();
+/// assert_eq!(json, r#"{"name":"timeout","limit":"250ms","timeouts":0}"#);
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct TimeoutSnapshot {
     /// The timeout's name.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "serde_text::name"))]
     pub name: Name,
     /// The limit.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "serde_text::duration"))]
     pub limit: Duration,
     /// Calls cancelled so far, by every clone.
     pub timeouts: u64,

@@ -9,14 +9,23 @@
 //! Times are nanoseconds on the limiter's [clock](crate::TimeSource).
 
 mod gcra;
+#[cfg(test)]
+mod props;
 mod window;
 
 use crate::clock::nanos;
 use crate::quota::{Algorithm, Quota};
 
 /// Returned as the wait of a call that can never be admitted (its cost is
-/// above the burst or the limit).
+/// above the burst or the limit). Real waits stay far below it: a quota's
+/// span (GCRA's burst times interval, a window's period) is at most
+/// [`MAX_SPAN`], and no wait is longer than two spans.
 pub(crate) const NEVER: u64 = u64::MAX;
+
+/// The longest span a quota may cover, in ns (2^62, about 146 years):
+/// twice it, plus any time on the clock a service reaches, still fits in a
+/// `u64`, so no decision or peek overflows.
+pub(crate) const MAX_SPAN: u64 = 1 << 62;
 
 /// A quota compiled for the hot path.
 ///
@@ -51,11 +60,15 @@ impl Params {
         let factor = factor.max(1);
         let shrink = |units: u64| ((u128::from(units) * u128::from(factor)) >> 16).max(1);
         match algorithm {
-            Algorithm::Gcra => Params {
-                a: u64::try_from((u128::from(self.a) << 16) / u128::from(factor))
-                    .unwrap_or(u64::MAX / 4),
-                b: u64::try_from(shrink(self.b)).unwrap_or(self.b),
-            },
+            Algorithm::Gcra => {
+                let b = u64::try_from(shrink(self.b)).unwrap_or(self.b);
+                // A slower interval over a burst that cannot shrink below 1
+                // would span more than the quota did: capped at MAX_SPAN.
+                let a = u64::try_from((u128::from(self.a) << 16) / u128::from(factor))
+                    .unwrap_or(u64::MAX)
+                    .min(MAX_SPAN / b);
+                Params { a, b }
+            }
             Algorithm::SlidingWindow | Algorithm::FixedWindow => Params {
                 a: self.a,
                 b: u64::try_from(shrink(self.b)).unwrap_or(self.b),

@@ -83,7 +83,7 @@ pub(super) fn peek_sliding(p: Params, state: u64, now: u64) -> Peek {
     let used = u128::from(previous) * (w - u128::from(into)) + u128::from(current) * w;
     let room = (u128::from(p.b) * w).saturating_sub(used);
     let reset_after = if current > 0 {
-        2 * p.a - into
+        p.a.saturating_mul(2) - into
     } else if previous > 0 {
         p.a - into
     } else {

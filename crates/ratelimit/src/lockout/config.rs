@@ -13,37 +13,80 @@ const POLICY: &str = "lockout";
 ///
 /// With the `serde` feature it deserializes (durations as `"15m"`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields, default))]
 #[non_exhaustive]
 pub struct LockoutConfig {
     /// Shown in errors, events and snapshots. Default `"lockout"`.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Failures within `window` that lock a key. Default 5; must be greater than zero.
     pub max_failures: u32,
     /// The window failures are counted in, from the first. Default 15 min.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub window: Duration,
     /// The first lockout; each repeated one doubles it. Default 1 min.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub lockout: Duration,
     /// The longest lockout. Default 1 h; at least `lockout`.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub max_lockout: Duration,
     /// How long after a lockout ends, without a new one, the doubling starts
     /// over (a success resets it at once). Default 1 h.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
-    pub forget_after: Duration,
-    /// The most keys tracked at once; the idlest are evicted past it.
-    pub max_keys: Option<usize>,
-    /// How often a background task forgets idle keys (inside a tokio runtime).
     #[cfg_attr(
         feature = "serde",
-        serde(with = "steadfast_core::duration_serde::option")
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
+    pub forget_after: Duration,
+    /// The most keys tracked at once; the idlest are evicted past it.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub max_keys: Option<usize>,
+    /// How often a background task forgets idle keys (inside a tokio
+    /// runtime). Default 10 s; `None` (`"off"` in a file) leaves it to the
+    /// amortised sweep new keys trigger.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "crate::serde_text::deserialize_interval",
+            serialize_with = "crate::serde_text::interval"
+        )
     )]
     pub sweep_interval: Option<Duration>,
     /// Where to read the time.
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::serde_text::time_source")
+    )]
     pub time_source: TimeSource,
+    /// What the lockout does with a call whose context has no key of its
+    /// type: `false` (the default) refuses it with `Error::MissingKey`;
+    /// `true` runs it unguarded (there is no key to lock).
+    pub pass_through_unkeyed: bool,
+    /// Whether events name the key (the INFO event of a lockout). Default
+    /// `false`: keys are user names, IPs and emails, so events name the
+    /// policy only.
+    pub log_keys: bool,
 }
 
 impl Default for LockoutConfig {
@@ -58,6 +101,8 @@ impl Default for LockoutConfig {
             max_keys: None,
             sweep_interval: Some(Duration::from_secs(10)),
             time_source: TimeSource::Auto,
+            pass_through_unkeyed: false,
+            log_keys: false,
         }
     }
 }
@@ -164,6 +209,27 @@ impl<K: Key, C> LockoutBuilder<K, C> {
     /// Where to read the time.
     pub fn time_source(mut self, source: TimeSource) -> Self {
         self.config.time_source = source;
+        self
+    }
+
+    /// How often a background task forgets idle keys (`None`: only as new
+    /// keys arrive). Default 10 s.
+    pub fn sweep_interval(mut self, interval: Option<Duration>) -> Self {
+        self.config.sweep_interval = interval;
+        self
+    }
+
+    /// Runs a call whose context has no key of type `K` unguarded, instead
+    /// of refusing it with `Error::MissingKey` (the default).
+    pub fn pass_through_unkeyed(mut self, enabled: bool) -> Self {
+        self.config.pass_through_unkeyed = enabled;
+        self
+    }
+
+    /// Names the key in events (default: the policy only; keys are user
+    /// names, IPs and emails).
+    pub fn log_keys(mut self, enabled: bool) -> Self {
+        self.config.log_keys = enabled;
         self
     }
 

@@ -16,7 +16,14 @@
 //! comes from [`Context::key`], its result is classified, and a failure is
 //! recorded. Rejections by other policies (a timeout) are not failures of
 //! the credentials and are not recorded. A call without a key of type `K`
-//! runs unguarded (there is nothing to lock), and the first one logs a WARN.
+//! is refused with `Error::MissingKey` (a login handler that forgot
+//! `with_key` must not run unguarded), and the first one logs a WARN; with
+//! [`pass_through_unkeyed`](LockoutBuilder::pass_through_unkeyed) it runs
+//! unguarded instead.
+//!
+//! Events name the lockout, not the key: keys are user names, IPs and
+//! emails. [`log_keys`](LockoutBuilder::log_keys) adds the key to the
+//! `key locked out` INFO event.
 
 mod config;
 
@@ -28,8 +35,8 @@ use std::time::Duration;
 
 pub use config::{LockoutBuilder, LockoutConfig};
 use steadfast_core::{
-    Classifier, ConfigError, Context, DefaultClassifier, Error, Inspect, Name, Next, Outcome,
-    Policy, RateLimited, classify,
+    Classifier, ConfigError, Context, DefaultClassifier, Error, Inspect, MissingKey, Name, Next,
+    Outcome, Policy, RateLimited, classify,
 };
 
 use crate::builder::Key;
@@ -106,10 +113,28 @@ struct State {
 }
 
 /// A [`Lockout`]'s keys and counters.
+///
+/// With the `serde` feature it serializes as an object with stable field
+/// names: `name` (a string), then the numbers `keys_tracked`, `lockouts`,
+/// `rejected`. A field may be added; none is renamed or removed within a
+/// 0.x minor version.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use steadfast_core::Inspect;
+/// use steadfast_ratelimit::Lockout;
+///
+/// let lockout = Lockout::<String>::builder().name("login").build().unwrap();
+/// let json = serde_json::to_string(&lockout.snapshot()).unwrap();
+/// assert_eq!(json, r#"{"name":"login","keys_tracked":0,"lockouts":0,"rejected":0}"#);
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct LockoutSnapshot {
     /// The lockout's name.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Keys with failures or lockouts on record.
     pub keys_tracked: usize,
@@ -128,6 +153,12 @@ impl<K: Key> Lockout<K> {
     /// A lockout from a (deserialized) config, validated.
     pub fn from_config(config: LockoutConfig) -> Result<Self, ConfigError> {
         Lockout::from_parts(config, DefaultClassifier)
+    }
+
+    /// A builder starting from `config` (a deserialized file), for what only
+    /// code can give (a classifier).
+    pub fn builder_from(config: LockoutConfig) -> LockoutBuilder<K> {
+        LockoutBuilder::new(config)
     }
 }
 
@@ -206,7 +237,15 @@ impl<K: Key, C> Lockout<K, C> {
         let (lockout, level) = locked?;
         inner.lockouts.fetch_add(1, Ordering::Relaxed);
         let lockout = Duration::from_nanos(lockout);
-        tracing::info!(policy = %inner.config.name, key = ?key, ?lockout, level, "key locked out");
+        // The key (a user name, an IP) is named only where the config opts in.
+        let key = inner.config.log_keys.then_some(key);
+        tracing::info!(
+            policy = %inner.config.name,
+            key = key.map(tracing::field::debug),
+            ?lockout,
+            level,
+            "key locked out"
+        );
         Some(lockout)
     }
 
@@ -276,14 +315,20 @@ impl<T: Send, E: Send, K: Key, C: Classifier<T, E>> Policy<T, E> for Lockout<K, 
         E: 'a,
     {
         let Some(key) = ctx.key::<K>() else {
+            let config = &self.inner.config;
+            let pass = config.pass_through_unkeyed;
             if !self.inner.warned_unkeyed.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
-                    policy = %self.inner.config.name,
+                    policy = %config.name,
                     key_type = std::any::type_name::<K>(),
-                    "a call carried no key of the lockout's key type; it runs unguarded"
+                    "a call carried no key of the lockout's key type; {}",
+                    if pass { "it runs unguarded" } else { "it is refused" }
                 );
             }
-            return next.invoke(ctx).await;
+            if pass {
+                return next.invoke(ctx).await;
+            }
+            return Err(MissingKey::new::<K>(config.name.clone()).into());
         };
         self.check(key)?;
         let result = next.invoke(ctx).await;
