@@ -80,8 +80,11 @@
 //!
 //! # Feature flags
 //!
-//! - `serde`: [`BulkheadConfig`] and the adaptive configs deserialize,
-//!   durations written as `"250ms"` or `"30s"`.
+//! - `serde`: the configs ([`BulkheadConfig`], [`KeyedBulkheadConfig`], the
+//!   adaptive ones) serialize and deserialize, durations written as
+//!   `"250ms"` or `"30s"`, so a pipeline's bulkheads can be described in a
+//!   TOML or JSON file; [`BulkheadSnapshot`] serializes, for `/health` and
+//!   metrics.
 //!
 //! # Minimum supported Rust version
 //!
@@ -96,11 +99,15 @@ mod keyed;
 mod partition;
 mod queue;
 mod semaphore;
+#[cfg(feature = "serde")]
+mod serde_text;
 mod snapshot;
 
 pub use adaptive::{AdaptiveConfig, AimdConfig, GradientConfig};
 pub use bulkhead::Bulkhead;
-pub use config::{BulkheadBuilder, BulkheadConfig, OverloadConfig};
+pub use config::{
+    BulkheadBuilder, BulkheadConfig, KeyedBulkheadBuilder, KeyedBulkheadConfig, OverloadConfig,
+};
 pub use keyed::KeyedBulkhead;
 pub use snapshot::BulkheadSnapshot;
 pub use steadfast_core::{BulkheadFull, BulkheadReason};
