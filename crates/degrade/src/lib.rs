@@ -71,10 +71,15 @@ pub mod fallback;
 pub mod last_known_good;
 pub mod optional;
 mod rng;
+#[cfg(feature = "serde")]
+mod serde_text;
 pub mod shed;
 
 pub use adapt::{Fresh, MapOk, SomeOp, fresh, some};
-pub use fallback::{Fallback, FallbackBuilder, FallbackSnapshot};
+pub use fallback::{
+    Fallback, FallbackBuilder, FallbackSnapshot, FromAsync, FromFn, KindSet, NoFuture, Produce,
+    Produced,
+};
 pub use last_known_good::{
     LastKnownGood, LastKnownGoodBuilder, LastKnownGoodConfig, LastKnownGoodSnapshot, Served,
 };

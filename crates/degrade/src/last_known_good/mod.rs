@@ -14,6 +14,7 @@
 mod served;
 mod store;
 
+use std::any::TypeId;
 use std::fmt;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -22,8 +23,8 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use steadfast_core::{
-    Classifier, ConfigError, Context, DefaultClassifier, Error, Inspect, Name, Next, Outcome,
-    Policy, classify, time,
+    Classifier, ConfigError, Context, DefaultClassifier, Error, Inspect, MissingKey, Name, Next,
+    Outcome, Policy, classify, time,
 };
 
 pub use served::Served;
@@ -34,9 +35,23 @@ use crate::episode::Episode;
 /// Serves the last good value when a call fails; see the [module docs](self).
 ///
 /// `T` is the value remembered, `K` the key type read from the call's
-/// [`Context`] (calls without a `K` key share one slot; the default `()`
-/// keeps a single value), `C` the classifier deciding what is a success
-/// worth remembering and what is a failure worth covering.
+/// [`Context`] (the default `()` keeps a single value and reads no key), `C`
+/// the classifier deciding what is a success worth remembering and what is a
+/// failure worth covering.
+///
+/// # Calls without a key
+///
+/// Keyed by `K` ([`LastKnownGoodBuilder::keyed`]), a call that carries no
+/// key of type `K` is refused with [`Error::MissingKey`] (counted in
+/// `missing_keys`) before it runs: otherwise every such call would share one
+/// remembered value, and one user could be served another's. To let them
+/// share one value instead, opt in with
+/// [`LastKnownGoodBuilder::share_unkeyed`] (or `share_unkeyed = true` in the
+/// config).
+///
+/// # Events
+///
+/// Events name the policy, never a key: keys are often user ids or prompts.
 ///
 /// ```
 /// use std::time::Duration;
@@ -67,6 +82,7 @@ struct Shared<T, K, C> {
     stored: AtomicU64,
     served_stale: AtomicU64,
     misses: AtomicU64,
+    missing_keys: AtomicU64,
     stale: Episode,
 }
 
@@ -98,18 +114,30 @@ impl<T, K, C> fmt::Debug for LastKnownGood<T, K, C> {
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[non_exhaustive]
 pub struct LastKnownGoodConfig {
     /// The name shown in events and snapshots. Default `"last-known-good"`.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The oldest value that may be served. Greater than zero. Default 5 min.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub max_age: Duration,
     /// Values remembered at most (one per key); the one stored longest ago
     /// is dropped first. At least 1. Default 10,000.
     pub max_entries: usize,
+    /// For a keyed policy: whether calls without a key share one remembered
+    /// value rather than being refused with
+    /// [`Error::MissingKey`](steadfast_core::Error::MissingKey). Default
+    /// `false`. A single-value policy (`K = ()`) reads no key and ignores it.
+    pub share_unkeyed: bool,
 }
 
 impl Default for LastKnownGoodConfig {
@@ -118,6 +146,7 @@ impl Default for LastKnownGoodConfig {
             name: Name::new_static("last-known-good"),
             max_age: Duration::from_secs(300),
             max_entries: 10_000,
+            share_unkeyed: false,
         }
     }
 }
@@ -145,9 +174,11 @@ impl LastKnownGoodConfig {
 
 /// A [`LastKnownGood`]'s counters.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct LastKnownGoodSnapshot {
     /// The policy's name.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Values remembered now.
     pub entries: usize,
@@ -157,6 +188,9 @@ pub struct LastKnownGoodSnapshot {
     pub served_stale: u64,
     /// Failures with nothing young enough to serve.
     pub misses: u64,
+    /// Calls refused because they carried no key (keyed, without
+    /// `share_unkeyed`).
+    pub missing_keys: u64,
     /// Whether the last failure-or-success seen was answered from memory.
     pub serving_stale: bool,
 }
@@ -192,7 +226,17 @@ where
         self
     }
 
-    /// Keys values by `K2`, read from the call's context.
+    /// For a keyed policy, lets calls without a key share one remembered
+    /// value instead of being refused with
+    /// [`Error::MissingKey`](steadfast_core::Error::MissingKey). Every such
+    /// caller may then be served the value another one stored.
+    pub fn share_unkeyed(mut self) -> Self {
+        self.config.share_unkeyed = true;
+        self
+    }
+
+    /// Keys values by `K2`, read from the call's context; a call without a
+    /// `K2` key is refused unless [`share_unkeyed`](Self::share_unkeyed).
     pub fn keyed<K2: Hash + Eq + Clone>(self) -> LastKnownGoodBuilder<T, K2, C> {
         LastKnownGoodBuilder {
             config: self.config,
@@ -249,6 +293,7 @@ impl<T, K: Hash + Eq + Clone, C> LastKnownGood<T, K, C> {
                 stored: AtomicU64::new(0),
                 served_stale: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
+                missing_keys: AtomicU64::new(0),
                 stale: Episode::default(),
             }),
         })
@@ -310,6 +355,24 @@ impl<T: Clone, K: Hash + Eq + Clone, C> LastKnownGood<T, K, C> {
     }
 }
 
+impl<T, K: Hash + Eq + Clone + 'static, C> LastKnownGood<T, K, C> {
+    /// Whether a call without a key is refused: keyed by a real type (not
+    /// the single-value `()`), without the `share_unkeyed` opt-in. The type
+    /// test folds to a constant.
+    fn refuses_unkeyed(&self) -> bool {
+        TypeId::of::<K>() != TypeId::of::<()>() && !self.shared.config.share_unkeyed
+    }
+
+    /// The refusal of a call without a key; counted.
+    #[cold]
+    fn missing_key(&self) -> MissingKey {
+        let shared = &*self.shared;
+        shared.missing_keys.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(policy = %shared.config.name, "refused a call without a key");
+        MissingKey::new::<K>(shared.config.name.clone())
+    }
+}
+
 impl<T, K: Hash + Eq + Clone, C> Inspect for LastKnownGood<T, K, C> {
     type Snapshot = LastKnownGoodSnapshot;
 
@@ -325,6 +388,7 @@ impl<T, K: Hash + Eq + Clone, C> Inspect for LastKnownGood<T, K, C> {
             stored: shared.stored.load(Ordering::Relaxed),
             served_stale: shared.served_stale.load(Ordering::Relaxed),
             misses: shared.misses.load(Ordering::Relaxed),
+            missing_keys: shared.missing_keys.load(Ordering::Relaxed),
             serving_stale: shared.stale.is_on(),
         }
     }
@@ -344,6 +408,9 @@ where
         E: 'a,
     {
         let key: Option<&'a K> = ctx.key::<K>();
+        if key.is_none() && self.refuses_unkeyed() {
+            return Err(self.missing_key().into());
+        }
         let result = next.invoke(ctx).await;
         let result = match result {
             // Already stale (an inner policy covered it): pass it on.
