@@ -24,7 +24,12 @@
 //! - **Adaptive limit** ([`adaptive`]): AIMD or a latency gradient moves the
 //!   limit between a minimum and a maximum as latency and failures change.
 //! - **Keyed** ([`KeyedBulkhead`]): a bulkhead per tenant or per host,
-//!   bounded in memory.
+//!   bounded in memory; a call without a key is refused with
+//!   [`Error::MissingKey`](steadfast_core::Error::MissingKey) unless the
+//!   config opts in to a shared partition.
+//! - **Deadlines**: inside a timeout, a caller is queued only if its wait
+//!   can end before the call's deadline, and refused at once otherwise; see
+//!   [`Bulkhead`](Bulkhead#deadlines).
 //! - **Observability**: [`Inspect::snapshot`](steadfast_core::Inspect::snapshot)
 //!   gives the limit, in flight, waiting and refusal counts; `tracing` INFO
 //!   events mark when saturation starts ("bulkhead saturated") and ends

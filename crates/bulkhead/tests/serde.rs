@@ -184,3 +184,33 @@ async fn snapshots_serialize_with_stable_field_names() {
         })
     );
 }
+
+/// The document shown in `docs/bulkhead.md`.
+#[test]
+fn the_guides_toml_reads() {
+    #[derive(serde::Deserialize)]
+    struct Policies {
+        db: BulkheadConfig,
+        per_tenant: KeyedBulkheadConfig,
+    }
+    let policies: Policies = toml::from_str(
+        r#"
+        [db]                      # BulkheadConfig
+        name = "db"
+        max_concurrent = 20
+        max_queued = 100
+        max_wait = "250ms"
+        overload = { target = "5ms", interval = "100ms" }
+        adaptive = { algorithm = "gradient", min_limit = 4, max_limit = 64 }
+
+        [per_tenant]              # KeyedBulkheadConfig
+        max_keys = 10000
+        share_unkeyed = false
+        bulkhead = { name = "per-tenant", max_concurrent = 4, max_queued = 8 }
+        "#,
+    )
+    .unwrap();
+    Bulkhead::from_config(policies.db).unwrap();
+    let per_tenant = KeyedBulkhead::<String>::from_config(policies.per_tenant).unwrap();
+    assert_eq!(per_tenant.config().bulkhead.max_concurrent, 4);
+}

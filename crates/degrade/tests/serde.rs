@@ -201,3 +201,40 @@ async fn snapshots_serialize_with_stable_field_names() {
         json!({ "name": "recommendations", "skipped": 0, "failed": 1, "skipping": false })
     );
 }
+
+/// The document shown in `docs/degrade.md`.
+#[test]
+fn the_guides_toml_reads() {
+    #[derive(serde::Deserialize)]
+    struct Policies {
+        prices: LastKnownGoodConfig,
+        shedder: LoadShedderConfig,
+        throttle: AdaptiveThrottleConfig,
+    }
+    let policies: Policies = toml::from_str(
+        r#"
+        [prices]                  # LastKnownGoodConfig
+        max_age = "5m"
+        max_entries = 10000
+        share_unkeyed = false
+
+        [shedder]                 # LoadShedderConfig
+        latency_expiry = "1s"
+        retry_after = "3s"
+        classes = [
+          { name = "background", min_priority = 0, max_in_flight = 100 },
+          { name = "free", min_priority = 64, max_in_flight = 300 },
+          { name = "critical", min_priority = 255 },
+        ]
+
+        [throttle]                # AdaptiveThrottleConfig
+        k = 2.0
+        window = "1m"
+        "#,
+    )
+    .unwrap();
+    LastKnownGood::<u32, u64>::from_config(policies.prices).unwrap();
+    let shedder = LoadShedder::from_config(policies.shedder).unwrap();
+    assert_eq!(shedder.snapshot().classes.len(), 3);
+    AdaptiveThrottle::from_config(policies.throttle).unwrap();
+}
