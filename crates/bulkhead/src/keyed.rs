@@ -27,7 +27,7 @@ use crate::{BulkheadConfig, BulkheadSnapshot, KeyedBulkheadConfig};
 /// forgotten `with_key` would otherwise put every such caller in one
 /// partition, where one of them could take everyone's permits. To let them
 /// share one partition instead, opt in with
-/// [`KeyedBulkheadBuilder::share_unkeyed`] (or `share_unkeyed = true` in the
+/// [`KeyedBulkheadBuilder::share_unkeyed`](crate::KeyedBulkheadBuilder::share_unkeyed) (or `share_unkeyed = true` in the
 /// [`KeyedBulkheadConfig`]).
 ///
 /// # Events

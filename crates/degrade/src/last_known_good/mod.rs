@@ -135,7 +135,7 @@ pub struct LastKnownGoodConfig {
     pub max_entries: usize,
     /// For a keyed policy: whether calls without a key share one remembered
     /// value rather than being refused with
-    /// [`Error::MissingKey`](steadfast_core::Error::MissingKey). Default
+    /// [`Error::MissingKey`]. Default
     /// `false`. A single-value policy (`K = ()`) reads no key and ignores it.
     pub share_unkeyed: bool,
 }
@@ -228,7 +228,7 @@ where
 
     /// For a keyed policy, lets calls without a key share one remembered
     /// value instead of being refused with
-    /// [`Error::MissingKey`](steadfast_core::Error::MissingKey). Every such
+    /// [`Error::MissingKey`]. Every such
     /// caller may then be served the value another one stored.
     pub fn share_unkeyed(mut self) -> Self {
         self.config.share_unkeyed = true;
