@@ -265,3 +265,18 @@ async fn a_free_permit_ignores_the_deadline() {
     );
     assert_eq!(bulkhead.snapshot().queue_timeouts, 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_dropped_while_waiting_for_its_deadline_leaves_the_queue() {
+    let bulkhead = one_permit().build().unwrap();
+    hold(bulkhead.clone(), None).await;
+    let pipeline = Pipeline::new(timeout(100)).then(bulkhead.clone());
+    let op = ScriptedOp::<u8, TestError>::always_ok(1);
+    let waiting = pipeline.call(op.clone());
+    // Dropped at 40 ms, before its deadline.
+    let gave_up = tokio::time::timeout(Duration::from_millis(40), waiting).await;
+    assert!(gave_up.is_err());
+    let s = bulkhead.snapshot();
+    assert_eq!((s.in_flight, s.waiting, s.queue_timeouts), (1, 0, 0));
+    assert_eq!(op.invocations(), 0);
+}
