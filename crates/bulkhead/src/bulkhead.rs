@@ -76,7 +76,7 @@ impl Bulkhead {
         config.validate()?;
         Ok(Bulkhead {
             shared: Arc::new(Shared {
-                partition: Partition::new(&config),
+                partition: Partition::new(&config, None),
                 counters: Counters::default(),
                 config,
             }),

@@ -254,7 +254,7 @@ impl BulkheadBuilder {
     /// `self.keyed(max_keys).build::<K>()`.
     pub fn build_keyed<K>(self, max_keys: usize) -> Result<KeyedBulkhead<K>, ConfigError>
     where
-        K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+        K: std::hash::Hash + Eq + Clone + std::fmt::Debug + Send + Sync + 'static,
     {
         self.keyed(max_keys).build()
     }
@@ -267,6 +267,7 @@ impl BulkheadBuilder {
                 bulkhead: self.config,
                 max_keys,
                 share_unkeyed: false,
+                log_keys: false,
             },
         }
     }
@@ -303,6 +304,10 @@ pub struct KeyedBulkheadConfig {
     /// Default `false`: a forgotten key is a refusal, never a partition
     /// shared by every such caller.
     pub share_unkeyed: bool,
+    /// Whether a partition's events carry its key (as `Debug`, in a `key`
+    /// field). Default `false`: keys are often user ids, IPs or emails, so
+    /// events name the bulkhead only.
+    pub log_keys: bool,
 }
 
 impl Default for KeyedBulkheadConfig {
@@ -311,6 +316,7 @@ impl Default for KeyedBulkheadConfig {
             bulkhead: BulkheadConfig::default(),
             max_keys: 10_000,
             share_unkeyed: false,
+            log_keys: false,
         }
     }
 }
@@ -346,6 +352,13 @@ impl KeyedBulkheadBuilder {
         self
     }
 
+    /// Puts each partition's key (its `Debug`) in its events, as a `key`
+    /// field. Off by default: keys are often user ids, IPs or emails.
+    pub fn log_keys(mut self) -> Self {
+        self.config.log_keys = true;
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &KeyedBulkheadConfig {
         &self.config
@@ -354,7 +367,7 @@ impl KeyedBulkheadBuilder {
     /// Validates the configuration and builds a bulkhead per key of type `K`.
     pub fn build<K>(self) -> Result<KeyedBulkhead<K>, ConfigError>
     where
-        K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+        K: std::hash::Hash + Eq + Clone + std::fmt::Debug + Send + Sync + 'static,
     {
         KeyedBulkhead::from_config(self.config)
     }

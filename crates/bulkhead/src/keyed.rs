@@ -33,6 +33,9 @@ use crate::{BulkheadConfig, BulkheadSnapshot, KeyedBulkheadConfig};
 /// # Events
 ///
 /// Events name the bulkhead, never a key: keys are often user or tenant ids.
+/// To have a partition's saturation events carry its key (its `Debug`, in a
+/// `key` field), opt in with [`KeyedBulkheadBuilder::log_keys`](crate::KeyedBulkheadBuilder::log_keys)
+/// (or `log_keys = true` in the config).
 ///
 /// # Memory
 ///
@@ -91,6 +94,27 @@ struct Shared<K> {
     unkeyed: Option<Partition>,
     counters: Counters,
     missing_keys: AtomicU64,
+    /// How events write a key; `None` (no key in events) unless `log_keys`.
+    key_format: Option<KeyFormat<K>>,
+}
+
+/// How a key is written in events: its `Debug`, captured where `K: Debug`
+/// is known, so the policy itself needs no `Debug` bound.
+type KeyFormat<K> = fn(&K, &mut fmt::Formatter<'_>) -> fmt::Result;
+
+fn write_key<K: fmt::Debug>(key: &K, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fmt::Debug::fmt(key, f)
+}
+
+struct LoggedKey<'a, K> {
+    key: &'a K,
+    format: KeyFormat<K>,
+}
+
+impl<K> fmt::Debug for LoggedKey<'_, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.format)(self.key, f)
+    }
 }
 
 impl<K> KeyedBulkhead<K>
@@ -98,13 +122,20 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
 {
     /// A keyed bulkhead from a (deserialized) config, validated; see
-    /// [`BulkheadBuilder::keyed`](crate::BulkheadBuilder::keyed).
-    pub fn from_config(config: KeyedBulkheadConfig) -> Result<Self, ConfigError> {
+    /// [`BulkheadBuilder::keyed`](crate::BulkheadBuilder::keyed). `K: Debug`
+    /// is only used when the config's `log_keys` puts keys in events.
+    pub fn from_config(config: KeyedBulkheadConfig) -> Result<Self, ConfigError>
+    where
+        K: fmt::Debug,
+    {
         config.validate()?;
         let bulkhead = config.bulkhead.clone();
         Ok(KeyedBulkhead {
             shared: Arc::new(Shared {
-                unkeyed: config.share_unkeyed.then(|| Partition::new(&bulkhead)),
+                unkeyed: config
+                    .share_unkeyed
+                    .then(|| Partition::new(&bulkhead, None)),
+                key_format: config.log_keys.then_some(write_key::<K> as KeyFormat<K>),
                 max_keys: config.max_keys,
                 config: bulkhead,
                 keyed: config,
@@ -156,7 +187,10 @@ where
                 return None;
             }
         }
-        let partition = Arc::new(Partition::new(&shared.config));
+        let label = shared
+            .key_format
+            .map(|format| format!("{:?}", LoggedKey { key, format }).into_boxed_str());
+        let partition = Arc::new(Partition::new(&shared.config, label));
         partitions.insert(key.clone(), Arc::clone(&partition));
         Some(partition)
     }

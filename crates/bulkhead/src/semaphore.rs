@@ -87,6 +87,9 @@ pub(crate) struct Semaphore {
     pub(crate) locked: Mutex<Locked>,
     rules: QueueRules,
     name: Name,
+    /// The key of a keyed bulkhead's partition, as its events write it;
+    /// `None` unless the user opted in to keys in events (`log_keys`).
+    key: Option<Box<str>>,
 }
 
 /// Counts read from the state word.
@@ -99,8 +102,9 @@ pub(crate) struct Counts {
 }
 
 impl Semaphore {
-    pub(crate) fn new(name: Name, limit: u32, rules: QueueRules) -> Self {
+    pub(crate) fn new(name: Name, key: Option<Box<str>>, limit: u32, rules: QueueRules) -> Self {
         Semaphore {
+            key,
             state: AtomicU64::new(0),
             limit: AtomicU32::new(limit),
             locked: Mutex::new(Locked {
@@ -209,7 +213,12 @@ impl Semaphore {
             {
                 Ok(_) => {
                     if recovered {
-                        tracing::info!(policy = %self.name, limit, "bulkhead no longer saturated");
+                        tracing::info!(
+                            policy = %self.name,
+                            key = self.key.as_deref(),
+                            limit,
+                            "bulkhead no longer saturated"
+                        );
                     }
                     return None;
                 }
@@ -253,7 +262,12 @@ impl Semaphore {
     /// Logs the start of saturation when `previous` was not yet marked.
     fn log_saturated(&self, previous: u64, limit: u32) {
         if previous & SATURATED == 0 {
-            tracing::info!(policy = %self.name, limit, "bulkhead saturated");
+            tracing::info!(
+                policy = %self.name,
+                key = self.key.as_deref(),
+                limit,
+                "bulkhead saturated"
+            );
         }
     }
 
@@ -405,6 +419,7 @@ mod tests {
     fn semaphore(limit: u32, max_queued: u32) -> Semaphore {
         Semaphore::new(
             Name::from("test"),
+            None,
             limit,
             QueueRules {
                 max_queued,

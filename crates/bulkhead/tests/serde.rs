@@ -97,6 +97,7 @@ fn a_keyed_bulkhead_config_round_trips_and_builds() {
         .max_queued(8)
         .keyed(1_000)
         .share_unkeyed()
+        .log_keys()
         .config()
         .clone();
     assert_eq!(round_trip(&config), config);
@@ -109,6 +110,7 @@ fn a_keyed_bulkhead_config_round_trips_and_builds() {
         r#"
         max_keys = 1000
         share_unkeyed = true
+        log_keys = true
 
         [bulkhead]
         name = "per-tenant"
@@ -206,6 +208,7 @@ fn the_guides_toml_reads() {
         [per_tenant]              # KeyedBulkheadConfig
         max_keys = 10000
         share_unkeyed = false
+        log_keys = false
         bulkhead = { name = "per-tenant", max_concurrent = 4, max_queued = 8 }
         "#,
     )

@@ -50,6 +50,7 @@ fn every_config_round_trips_through_toml() {
         .max_entries(500)
         .keyed::<u64>()
         .share_unkeyed()
+        .log_keys()
         .build()
         .unwrap()
         .config()

@@ -26,6 +26,7 @@ use steadfast_core::{
     Classifier, ConfigError, Context, DefaultClassifier, Error, Inspect, MissingKey, Name, Next,
     Outcome, Policy, classify, time,
 };
+use tracing::field::{DebugValue, debug};
 
 pub use served::Served;
 use store::Store;
@@ -52,6 +53,9 @@ use crate::episode::Episode;
 /// # Events
 ///
 /// Events name the policy, never a key: keys are often user ids or prompts.
+/// To have the events about one key's value carry it (its `Debug`, in a
+/// `key` field), opt in with [`LastKnownGoodBuilder::log_keys`] (or
+/// `log_keys = true` in the config).
 ///
 /// ```
 /// use std::time::Duration;
@@ -84,6 +88,28 @@ struct Shared<T, K, C> {
     misses: AtomicU64,
     missing_keys: AtomicU64,
     stale: Episode,
+    /// How events write a key; `None` (no key in events) unless `log_keys`.
+    key_format: Option<KeyFormat<K>>,
+}
+
+/// How a key is written in events: its `Debug`, captured where `K: Debug`
+/// is known, so the policy itself needs no `Debug` bound.
+type KeyFormat<K> = fn(&K, &mut fmt::Formatter<'_>) -> fmt::Result;
+
+fn write_key<K: fmt::Debug>(key: &K, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fmt::Debug::fmt(key, f)
+}
+
+/// A key as an event's field.
+struct LoggedKey<'a, K> {
+    key: &'a K,
+    format: KeyFormat<K>,
+}
+
+impl<K> fmt::Debug for LoggedKey<'_, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.format)(self.key, f)
+    }
 }
 
 impl<T, K, C> Clone for LastKnownGood<T, K, C> {
@@ -138,6 +164,10 @@ pub struct LastKnownGoodConfig {
     /// [`Error::MissingKey`]. Default
     /// `false`. A single-value policy (`K = ()`) reads no key and ignores it.
     pub share_unkeyed: bool,
+    /// Whether events about one key's value carry the key (its `Debug`, in
+    /// a `key` field). Default `false`: keys are often user ids or prompts,
+    /// so events name the policy only.
+    pub log_keys: bool,
 }
 
 impl Default for LastKnownGoodConfig {
@@ -147,6 +177,7 @@ impl Default for LastKnownGoodConfig {
             max_age: Duration::from_secs(300),
             max_entries: 10_000,
             share_unkeyed: false,
+            log_keys: false,
         }
     }
 }
@@ -235,6 +266,13 @@ where
         self
     }
 
+    /// Puts the key (its `Debug`) in the events about its value, as a `key`
+    /// field. Off by default: keys are often user ids or prompts.
+    pub fn log_keys(mut self) -> Self {
+        self.config.log_keys = true;
+        self
+    }
+
     /// Keys values by `K2`, read from the call's context; a call without a
     /// `K2` key is refused unless [`share_unkeyed`](Self::share_unkeyed).
     pub fn keyed<K2: Hash + Eq + Clone>(self) -> LastKnownGoodBuilder<T, K2, C> {
@@ -255,7 +293,10 @@ where
     }
 
     /// Validates the configuration and builds the policy.
-    pub fn build(self) -> Result<LastKnownGood<T, K, C>, ConfigError> {
+    pub fn build(self) -> Result<LastKnownGood<T, K, C>, ConfigError>
+    where
+        K: fmt::Debug,
+    {
         LastKnownGood::with_classifier(self.config, self.classifier)
     }
 }
@@ -272,21 +313,26 @@ impl<T> LastKnownGood<T> {
 }
 
 impl<T, K: Hash + Eq + Clone> LastKnownGood<T, K> {
-    /// A policy from a (deserialized) config, validated.
-    pub fn from_config(config: LastKnownGoodConfig) -> Result<Self, ConfigError> {
+    /// A policy from a (deserialized) config, validated. `K: Debug` is only
+    /// used when the config's `log_keys` puts keys in events.
+    pub fn from_config(config: LastKnownGoodConfig) -> Result<Self, ConfigError>
+    where
+        K: fmt::Debug,
+    {
         LastKnownGood::with_classifier(config, DefaultClassifier)
     }
 }
 
 impl<T, K: Hash + Eq + Clone, C> LastKnownGood<T, K, C> {
     /// A policy from a config and a classifier, validated.
-    pub fn with_classifier(
-        config: LastKnownGoodConfig,
-        classifier: C,
-    ) -> Result<Self, ConfigError> {
+    pub fn with_classifier(config: LastKnownGoodConfig, classifier: C) -> Result<Self, ConfigError>
+    where
+        K: fmt::Debug,
+    {
         config.validate()?;
         Ok(LastKnownGood {
             shared: Arc::new(Shared {
+                key_format: config.log_keys.then_some(write_key::<K> as KeyFormat<K>),
                 store: Mutex::new(Store::new(config.max_entries)),
                 config,
                 classifier,
@@ -340,18 +386,29 @@ impl<T: Clone, K: Hash + Eq + Clone, C> LastKnownGood<T, K, C> {
         let shared = &*self.shared;
         let Some(served) = self.recall(key) else {
             shared.misses.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(policy = %shared.config.name, "no last-known-good value to serve");
+            tracing::debug!(
+                policy = %shared.config.name,
+                key = self.log_key(key),
+                "no last-known-good value to serve"
+            );
             return Err(failure);
         };
         shared.served_stale.fetch_add(1, Ordering::Relaxed);
         if shared.stale.start() {
             tracing::warn!(
                 policy = %shared.config.name,
+                key = self.log_key(key),
                 age = ?served.age(),
                 "serving last-known-good values"
             );
         }
         Ok(served)
+    }
+
+    /// The key as an event's field: `None` (no field) without `log_keys`.
+    fn log_key<'k>(&self, key: Option<&'k K>) -> Option<DebugValue<LoggedKey<'k, K>>> {
+        let format = self.shared.key_format?;
+        Some(debug(LoggedKey { key: key?, format }))
     }
 }
 
