@@ -48,6 +48,8 @@ const CASES: &[&str] = &[
     "cache_hit/quick_cache",
     "cache_hit_tagged/steadfast",
     "cache_hit_tagged/steadfast_after_invalidation",
+    "bulkhead_uncontended/steadfast",
+    "fallback_success/steadfast",
 ];
 
 fn main() {
@@ -82,6 +84,11 @@ fn main() {
         .hedging(HedgeConfig::delayed(Duration::from_millis(50)))
         .build()
         .expect("a valid hedging config");
+    // As in `benches/benches/bulkhead.rs` and `benches/benches/degrade.rs`.
+    let bulkhead = steadfast::bulkhead::Bulkhead::new(1_000).expect("a limit of 1000 is valid");
+    let fallback = steadfast::degrade::Fallback::from_fn(
+        |_: steadfast::Error<steadfast_benches::BenchError>| 0u64,
+    );
     rt.block_on(async {
         match case.as_str() {
             "baseline/bare" | "compose_identity_5/bare" => {
@@ -127,6 +134,16 @@ fn main() {
             "retry_hedge_first_wins/steadfast" => {
                 for _ in 0..n {
                     black_box(hedged.call(op).await).ok();
+                }
+            }
+            "bulkhead_uncontended/steadfast" => {
+                for _ in 0..n {
+                    black_box(bulkhead.call(op).await).ok();
+                }
+            }
+            "fallback_success/steadfast" => {
+                for _ in 0..n {
+                    black_box(fallback.call(op).await).ok();
                 }
             }
             other => {

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 use steadfast_core::BulkheadReason;
-use steadfast_core::time::{self, Sleep};
+use steadfast_core::time::{self, Instant, Sleep};
 
 use crate::queue::{Status, WaiterKey};
 use crate::semaphore::{Enqueued, Semaphore};
@@ -47,21 +47,25 @@ pin_project! {
     #[derive(Debug)]
     pub(crate) struct Acquire<'a> {
         waiter: Waiter<'a>,
-        reason: BulkheadReason,
+        // The call's deadline, if an enclosing timeout set one.
+        deadline: Option<Instant>,
+        // When and why the caller gives up waiting, once queued.
+        give_up: Option<(Instant, BulkheadReason)>,
         #[pin]
         sleep: Option<Sleep>,
     }
 }
 
 impl<'a> Acquire<'a> {
-    pub(crate) fn new(semaphore: &'a Semaphore) -> Self {
+    pub(crate) fn new(semaphore: &'a Semaphore, deadline: Option<Instant>) -> Self {
         Acquire {
             waiter: Waiter {
                 semaphore,
                 key: None,
                 started: false,
             },
-            reason: BulkheadReason::QueueTimeout,
+            deadline,
+            give_up: None,
             sleep: None,
         }
     }
@@ -87,23 +91,26 @@ impl Future for Acquire<'_> {
         } else {
             this.waiter.started = true;
             let mut locked = semaphore.locked.lock();
-            match semaphore.enqueue(&mut locked, cx.waker()) {
+            match semaphore.enqueue(&mut locked, cx.waker(), *this.deadline) {
                 Enqueued::Acquired => return Poll::Ready(Ok(())),
-                Enqueued::Refused => return Poll::Ready(Err(BulkheadReason::Full)),
-                Enqueued::Queued(key, deadline) => {
+                Enqueued::Refused(reason) => return Poll::Ready(Err(reason)),
+                Enqueued::Queued(key, give_up) => {
                     drop(locked);
                     this.waiter.key = Some(key);
-                    if let Some((at, reason)) = deadline {
-                        *this.reason = reason;
+                    if let Some((at, _)) = give_up {
+                        *this.give_up = give_up;
                         this.sleep.set(Some(time::sleep_until(at)));
                     }
                 }
             }
         }
-        let Some(sleep) = this.sleep.as_pin_mut() else {
+        let (Some(sleep), Some((at, reason))) = (this.sleep.as_pin_mut(), *this.give_up) else {
             return Poll::Pending;
         };
-        if sleep.poll(cx).is_pending() {
+        // The clock as well as the timer: an enclosing timeout's timer for
+        // the same instant may wake this task before this one has fired, and
+        // the bulkhead's refusal must win over the timeout.
+        if sleep.poll(cx).is_pending() && time::now() < at {
             return Poll::Pending;
         }
         let key = this
@@ -116,7 +123,7 @@ impl Future for Acquire<'_> {
         if semaphore.leave(&mut locked, key) {
             Poll::Ready(Ok(()))
         } else {
-            Poll::Ready(Err(*this.reason))
+            Poll::Ready(Err(reason))
         }
     }
 }

@@ -13,6 +13,28 @@ use crate::{BulkheadBuilder, BulkheadConfig, BulkheadSnapshot};
 /// Clones share the permits, the queue and the counters: build one bulkhead
 /// per dependency and clone it into every task.
 ///
+/// # Deadlines
+///
+/// Inside a [`Timeout`](steadfast_core::Timeout) (or anything else that sets
+/// the call's deadline), a caller that finds every permit taken is queued
+/// only if the bulkhead can answer it before the deadline, with a permit or
+/// with its own refusal, so the timeout never fires on a caller still
+/// waiting in the queue:
+///
+/// - with `max_wait`, the wait fits when `max_wait` ends no later than the
+///   deadline; when it does not, the caller is refused at once with
+///   [`BulkheadReason::QueueTimeout`](steadfast_core::BulkheadReason::QueueTimeout)
+///   (counted in `queue_timeouts`): a 100 ms timeout around a queue whose
+///   `max_wait` is 10 s answers "busy" at once rather than a timeout after
+///   100 ms;
+/// - without `max_wait`, the caller waits at most until the deadline and is
+///   then refused with `QueueTimeout` at that instant;
+/// - a deadline already passed is refused at once.
+///
+/// A caller that finds a free permit never looks at the deadline. Declaring
+/// that it reads the deadline costs an enclosing timeout one clock read when
+/// the call starts.
+///
 /// ```
 /// use steadfast_bulkhead::Bulkhead;
 /// use steadfast_core::{Error, Policy};
@@ -54,7 +76,7 @@ impl Bulkhead {
         config.validate()?;
         Ok(Bulkhead {
             shared: Arc::new(Shared {
-                partition: Partition::new(&config),
+                partition: Partition::new(&config, None),
                 counters: Counters::default(),
                 config,
             }),
@@ -86,12 +108,17 @@ impl Inspect for Bulkhead {
             rejected,
             queue_timeouts,
             overloaded,
+            missing_keys: 0,
             keys: 1,
         }
     }
 }
 
 impl<T: Send, E: Send> Policy<T, E> for Bulkhead {
+    /// A caller that must queue is refused at once when its wait cannot
+    /// fit the call's deadline; see [deadlines](Bulkhead#deadlines).
+    const READS_DEADLINE: bool = true;
+
     #[inline]
     fn execute<'a, N>(
         &'a self,

@@ -21,16 +21,28 @@ use crate::{Bulkhead, KeyedBulkhead};
 /// `s` is refused at `max(t + target, s + interval)` if it has no permit by
 /// then.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct OverloadConfig {
     /// The queue time a caller may have once the queue is congested. Default 5 ms.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub target: Duration,
     /// How long the queue must stay non-empty to count as congested; at least
     /// `target`. Default 100 ms.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub interval: Duration,
 }
 
@@ -70,11 +82,12 @@ impl OverloadConfig {
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[non_exhaustive]
 pub struct BulkheadConfig {
     /// The name shown in errors, events and snapshots. Default `"bulkhead"`.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Calls allowed in flight at once (the starting limit when adaptive).
     /// At least 1. Default 10.
@@ -83,15 +96,23 @@ pub struct BulkheadConfig {
     /// At most 2^31 − 1. Default 0.
     pub max_queued: u32,
     /// The longest a caller waits in the queue; `None` waits as long as it
-    /// takes (an enclosing timeout still applies). Default `None`.
+    /// takes, or until the call's deadline when an enclosing timeout set one
+    /// (see [`Bulkhead`](crate::Bulkhead#deadlines)). With a deadline, a
+    /// caller is queued only if `max_wait` fits before it. Default `None`.
     #[cfg_attr(
         feature = "serde",
-        serde(with = "steadfast_core::duration_serde::option")
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::option::deserialize",
+            serialize_with = "crate::serde_text::option_duration",
+            skip_serializing_if = "Option::is_none"
+        )
     )]
     pub max_wait: Option<Duration>,
     /// CoDel overload rejection; `None` turns it off. Default `None`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub overload: Option<OverloadConfig>,
     /// An adaptive limit; `None` keeps `max_concurrent` fixed. Default `None`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub adaptive: Option<AdaptiveConfig>,
 }
 
@@ -228,11 +249,126 @@ impl BulkheadBuilder {
     }
 
     /// Validates the configuration and builds a bulkhead per key of type `K`,
-    /// each with these settings, keeping at most `max_keys` partitions.
+    /// each with these settings, keeping at most `max_keys` partitions; a
+    /// call without a key is refused. Short for
+    /// `self.keyed(max_keys).build::<K>()`.
     pub fn build_keyed<K>(self, max_keys: usize) -> Result<KeyedBulkhead<K>, ConfigError>
     where
-        K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+        K: std::hash::Hash + Eq + Clone + std::fmt::Debug + Send + Sync + 'static,
     {
-        KeyedBulkhead::from_config(self.config, max_keys)
+        self.keyed(max_keys).build()
+    }
+
+    /// Goes on to a bulkhead per key, each with these settings, keeping at
+    /// most `max_keys` partitions.
+    pub fn keyed(self, max_keys: usize) -> KeyedBulkheadBuilder {
+        KeyedBulkheadBuilder {
+            config: KeyedBulkheadConfig {
+                bulkhead: self.config,
+                max_keys,
+                share_unkeyed: false,
+                log_keys: false,
+            },
+        }
+    }
+}
+
+/// A [`KeyedBulkhead`]'s configuration: each key's settings, how many keys
+/// are kept, and what a call without a key gets.
+///
+/// With the `serde` feature it serializes and deserializes:
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use steadfast_bulkhead::{KeyedBulkhead, KeyedBulkheadConfig};
+///
+/// let config: KeyedBulkheadConfig = serde_json::from_str(r#"{
+///     "max_keys": 10000,
+///     "bulkhead": { "name": "per-tenant", "max_concurrent": 4, "max_queued": 8, "max_wait": "100ms" }
+/// }"#).unwrap();
+/// assert!(!config.share_unkeyed);
+/// let per_tenant = KeyedBulkhead::<String>::from_config(config).unwrap();
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[non_exhaustive]
+pub struct KeyedBulkheadConfig {
+    /// Each key's bulkhead; its name is the keyed bulkhead's.
+    pub bulkhead: BulkheadConfig,
+    /// Partitions kept at most. At least 1. Default 10,000.
+    pub max_keys: usize,
+    /// Whether calls without a key share one partition rather than being
+    /// refused with [`Error::MissingKey`](steadfast_core::Error::MissingKey).
+    /// Default `false`: a forgotten key is a refusal, never a partition
+    /// shared by every such caller.
+    pub share_unkeyed: bool,
+    /// Whether a partition's events carry its key (as `Debug`, in a `key`
+    /// field). Default `false`: keys are often user ids, IPs or emails, so
+    /// events name the bulkhead only.
+    pub log_keys: bool,
+}
+
+impl Default for KeyedBulkheadConfig {
+    fn default() -> Self {
+        KeyedBulkheadConfig {
+            bulkhead: BulkheadConfig::default(),
+            max_keys: 10_000,
+            share_unkeyed: false,
+            log_keys: false,
+        }
+    }
+}
+
+impl KeyedBulkheadConfig {
+    /// Checks every field; the first broken rule is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.bulkhead.validate()?;
+        if self.max_keys == 0 {
+            return Err(
+                ConfigError::new("bulkhead", "max_keys", "must be at least 1")
+                    .with_value(self.max_keys),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Builds a [`KeyedBulkhead`]; see [`BulkheadBuilder::keyed`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct KeyedBulkheadBuilder {
+    config: KeyedBulkheadConfig,
+}
+
+impl KeyedBulkheadBuilder {
+    /// Lets calls without a key share one partition instead of being refused
+    /// with [`Error::MissingKey`](steadfast_core::Error::MissingKey). Only
+    /// for callers that truly have no key: every one of them competes for
+    /// that partition's permits.
+    pub fn share_unkeyed(mut self) -> Self {
+        self.config.share_unkeyed = true;
+        self
+    }
+
+    /// Puts each partition's key (its `Debug`) in its events, as a `key`
+    /// field. Off by default: keys are often user ids, IPs or emails.
+    pub fn log_keys(mut self) -> Self {
+        self.config.log_keys = true;
+        self
+    }
+
+    /// The configuration so far.
+    pub fn config(&self) -> &KeyedBulkheadConfig {
+        &self.config
+    }
+
+    /// Validates the configuration and builds a bulkhead per key of type `K`.
+    pub fn build<K>(self) -> Result<KeyedBulkhead<K>, ConfigError>
+    where
+        K: std::hash::Hash + Eq + Clone + std::fmt::Debug + Send + Sync + 'static,
+    {
+        KeyedBulkhead::from_config(self.config)
     }
 }

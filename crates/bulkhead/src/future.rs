@@ -113,7 +113,10 @@ where
     #[inline(never)]
     fn wait(self: Pin<&mut Self>) {
         let this = self.project();
-        *this.acquire = Some(Box::pin(this.partition.semaphore.acquire()));
+        // The only place a bulkhead reads the deadline (hence its
+        // `READS_DEADLINE`): a caller that must wait.
+        let deadline = this.next.as_ref().and_then(|(_, ctx)| ctx.deadline());
+        *this.acquire = Some(Box::pin(this.partition.semaphore.acquire(deadline)));
         *this.stage = Stage::Waiting;
     }
 

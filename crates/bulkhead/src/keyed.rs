@@ -4,19 +4,38 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
-use steadfast_core::{BulkheadReason, ConfigError, Context, Error, Inspect, Name, Next, Policy};
+use steadfast_core::{
+    BulkheadReason, ConfigError, Context, Error, Inspect, MissingKey, Name, Next, Policy,
+};
 
 use crate::partition::{Counters, Partition};
-use crate::{BulkheadConfig, BulkheadSnapshot};
+use crate::{BulkheadConfig, BulkheadSnapshot, KeyedBulkheadConfig};
 
 /// One bulkhead per key, each with the same settings; see the [crate docs](crate).
 ///
 /// The key is read from the call's [`Context`] as a `K`
-/// ([`Context::with_key`]); calls without one (or with a key of another type)
-/// share one extra partition. One noisy tenant fills its own bulkhead and no
+/// ([`Context::with_key`]). One noisy tenant fills its own bulkhead and no
 /// one else's.
+///
+/// # Calls without a key
+///
+/// A call that carries no key of type `K` is refused with
+/// [`Error::MissingKey`] (counted in `missing_keys`), before anything runs: a
+/// forgotten `with_key` would otherwise put every such caller in one
+/// partition, where one of them could take everyone's permits. To let them
+/// share one partition instead, opt in with
+/// [`KeyedBulkheadBuilder::share_unkeyed`](crate::KeyedBulkheadBuilder::share_unkeyed) (or `share_unkeyed = true` in the
+/// [`KeyedBulkheadConfig`]).
+///
+/// # Events
+///
+/// Events name the bulkhead, never a key: keys are often user or tenant ids.
+/// To have a partition's saturation events carry its key (its `Debug`, in a
+/// `key` field), opt in with [`KeyedBulkheadBuilder::log_keys`](crate::KeyedBulkheadBuilder::log_keys)
+/// (or `log_keys = true` in the config).
 ///
 /// # Memory
 ///
@@ -28,7 +47,7 @@ use crate::{BulkheadConfig, BulkheadSnapshot};
 ///
 /// ```
 /// use steadfast_bulkhead::Bulkhead;
-/// use steadfast_core::{Context, Policy};
+/// use steadfast_core::{Context, Error, Policy};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,6 +57,10 @@ use crate::{BulkheadConfig, BulkheadSnapshot};
 ///     .call_with(Context::new().with_key(&tenant), || async { Ok::<_, std::io::Error>(1) })
 ///     .await?;
 /// assert_eq!(n, 1);
+///
+/// // No tenant in the context: refused, never a partition shared by everyone.
+/// let unkeyed = per_tenant.call(|| async { Ok::<_, std::io::Error>(1) }).await;
+/// assert!(matches!(unkeyed, Err(Error::MissingKey(_))));
 /// # Ok(())
 /// # }
 /// ```
@@ -64,10 +87,34 @@ impl<K> fmt::Debug for KeyedBulkhead<K> {
 
 struct Shared<K> {
     config: BulkheadConfig,
+    keyed: KeyedBulkheadConfig,
     max_keys: usize,
     partitions: Mutex<HashMap<K, Arc<Partition>>>,
-    unkeyed: Partition,
+    /// The partition calls without a key share, when the config opts in.
+    unkeyed: Option<Partition>,
     counters: Counters,
+    missing_keys: AtomicU64,
+    /// How events write a key; `None` (no key in events) unless `log_keys`.
+    key_format: Option<KeyFormat<K>>,
+}
+
+/// How a key is written in events: its `Debug`, captured where `K: Debug`
+/// is known, so the policy itself needs no `Debug` bound.
+type KeyFormat<K> = fn(&K, &mut fmt::Formatter<'_>) -> fmt::Result;
+
+fn write_key<K: fmt::Debug>(key: &K, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fmt::Debug::fmt(key, f)
+}
+
+struct LoggedKey<'a, K> {
+    key: &'a K,
+    format: KeyFormat<K>,
+}
+
+impl<K> fmt::Debug for LoggedKey<'_, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.format)(self.key, f)
+    }
 }
 
 impl<K> KeyedBulkhead<K>
@@ -75,33 +122,48 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
 {
     /// A keyed bulkhead from a (deserialized) config, validated; see
-    /// [`BulkheadBuilder::build_keyed`](crate::BulkheadBuilder::build_keyed).
-    pub fn from_config(config: BulkheadConfig, max_keys: usize) -> Result<Self, ConfigError> {
+    /// [`BulkheadBuilder::keyed`](crate::BulkheadBuilder::keyed). `K: Debug`
+    /// is only used when the config's `log_keys` puts keys in events.
+    pub fn from_config(config: KeyedBulkheadConfig) -> Result<Self, ConfigError>
+    where
+        K: fmt::Debug,
+    {
         config.validate()?;
-        if max_keys == 0 {
-            return Err(
-                ConfigError::new("bulkhead", "max_keys", "must be at least 1").with_value(max_keys),
-            );
-        }
+        let bulkhead = config.bulkhead.clone();
         Ok(KeyedBulkhead {
             shared: Arc::new(Shared {
-                unkeyed: Partition::new(&config),
-                config,
-                max_keys,
+                unkeyed: config
+                    .share_unkeyed
+                    .then(|| Partition::new(&bulkhead, None)),
+                key_format: config.log_keys.then_some(write_key::<K> as KeyFormat<K>),
+                max_keys: config.max_keys,
+                config: bulkhead,
+                keyed: config,
                 partitions: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
+                missing_keys: AtomicU64::new(0),
             }),
         })
     }
 
-    /// The settings of each key's bulkhead.
-    pub fn config(&self) -> &BulkheadConfig {
-        &self.shared.config
+    /// The effective configuration; each key's settings are its
+    /// [`bulkhead`](KeyedBulkheadConfig::bulkhead).
+    pub fn config(&self) -> &KeyedBulkheadConfig {
+        &self.shared.keyed
     }
 
     /// The most keys kept at once.
     pub fn max_keys(&self) -> usize {
         self.shared.max_keys
+    }
+
+    /// The refusal of a call without a key; counted.
+    #[cold]
+    fn missing_key(&self) -> MissingKey {
+        let shared = &*self.shared;
+        shared.missing_keys.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(policy = %shared.config.name, "bulkhead refused a call without a key");
+        MissingKey::new::<K>(shared.config.name.clone())
     }
 
     /// The partition for `key`, made if needed; `None` when at capacity with
@@ -125,7 +187,10 @@ where
                 return None;
             }
         }
-        let partition = Arc::new(Partition::new(&shared.config));
+        let label = shared
+            .key_format
+            .map(|format| format!("{:?}", LoggedKey { key, format }).into_boxed_str());
+        let partition = Arc::new(Partition::new(&shared.config, label));
         partitions.insert(key.clone(), Arc::clone(&partition));
         Some(partition)
     }
@@ -143,9 +208,11 @@ where
 
     fn snapshot(&self) -> BulkheadSnapshot {
         let shared = &*self.shared;
-        let unkeyed = shared.unkeyed.semaphore.counts();
         let (mut in_flight, mut waiting, mut saturated) =
-            (unkeyed.in_flight, unkeyed.waiting, unkeyed.saturated);
+            shared.unkeyed.as_ref().map_or((0, 0, false), |unkeyed| {
+                let counts = unkeyed.semaphore.counts();
+                (counts.in_flight, counts.waiting, counts.saturated)
+            });
         let keys = {
             let partitions = shared.partitions.lock();
             for partition in partitions.values() {
@@ -166,6 +233,7 @@ where
             rejected,
             queue_timeouts,
             overloaded,
+            missing_keys: shared.missing_keys.load(Ordering::Relaxed),
             keys,
         }
     }
@@ -175,6 +243,10 @@ impl<K, T: Send, E: Send> Policy<T, E> for KeyedBulkhead<K>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
 {
+    /// A caller that must queue is refused at once when its wait cannot
+    /// fit the call's deadline; see [`Bulkhead`](crate::Bulkhead#deadlines).
+    const READS_DEADLINE: bool = true;
+
     async fn execute<'a, N>(&'a self, ctx: Context<'a>, next: N) -> Result<T, Error<E>>
     where
         N: Next<'a, T, E>,
@@ -184,7 +256,10 @@ where
         let shared = &*self.shared;
         let name: &Name = &shared.config.name;
         let Some(key) = ctx.key::<K>() else {
-            return shared.unkeyed.run(name, &shared.counters, ctx, next).await;
+            return match &shared.unkeyed {
+                Some(unkeyed) => unkeyed.run(name, &shared.counters, ctx, next).await,
+                None => Err(self.missing_key().into()),
+            };
         };
         let Some(partition) = self.partition(key) else {
             return Err(shared.counters.reject(name, BulkheadReason::Full).into());

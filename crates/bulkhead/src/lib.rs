@@ -24,7 +24,12 @@
 //! - **Adaptive limit** ([`adaptive`]): AIMD or a latency gradient moves the
 //!   limit between a minimum and a maximum as latency and failures change.
 //! - **Keyed** ([`KeyedBulkhead`]): a bulkhead per tenant or per host,
-//!   bounded in memory.
+//!   bounded in memory; a call without a key is refused with
+//!   [`Error::MissingKey`](steadfast_core::Error::MissingKey) unless the
+//!   config opts in to a shared partition.
+//! - **Deadlines**: inside a timeout, a caller is queued only if its wait
+//!   can end before the call's deadline, and refused at once otherwise; see
+//!   [`Bulkhead`](Bulkhead#deadlines).
 //! - **Observability**: [`Inspect::snapshot`](steadfast_core::Inspect::snapshot)
 //!   gives the limit, in flight, waiting and refusal counts; `tracing` INFO
 //!   events mark when saturation starts ("bulkhead saturated") and ends
@@ -80,8 +85,11 @@
 //!
 //! # Feature flags
 //!
-//! - `serde`: [`BulkheadConfig`] and the adaptive configs deserialize,
-//!   durations written as `"250ms"` or `"30s"`.
+//! - `serde`: the configs ([`BulkheadConfig`], [`KeyedBulkheadConfig`], the
+//!   adaptive ones) serialize and deserialize, durations written as
+//!   `"250ms"` or `"30s"`, so a pipeline's bulkheads can be described in a
+//!   TOML or JSON file; [`BulkheadSnapshot`] serializes, for `/health` and
+//!   metrics.
 //!
 //! # Minimum supported Rust version
 //!
@@ -96,11 +104,15 @@ mod keyed;
 mod partition;
 mod queue;
 mod semaphore;
+#[cfg(feature = "serde")]
+mod serde_text;
 mod snapshot;
 
 pub use adaptive::{AdaptiveConfig, AimdConfig, GradientConfig};
 pub use bulkhead::Bulkhead;
-pub use config::{BulkheadBuilder, BulkheadConfig, OverloadConfig};
+pub use config::{
+    BulkheadBuilder, BulkheadConfig, KeyedBulkheadBuilder, KeyedBulkheadConfig, OverloadConfig,
+};
 pub use keyed::KeyedBulkhead;
 pub use snapshot::BulkheadSnapshot;
 pub use steadfast_core::{BulkheadFull, BulkheadReason};

@@ -52,8 +52,9 @@ pub(crate) struct Partition {
 }
 
 impl Partition {
-    /// A partition from a validated config.
-    pub(crate) fn new(config: &BulkheadConfig) -> Self {
+    /// A partition from a validated config; `key` is how its events write
+    /// the key, when the user opted in to keys in events.
+    pub(crate) fn new(config: &BulkheadConfig, key: Option<Box<str>>) -> Self {
         let rules = QueueRules {
             max_queued: config.max_queued,
             max_wait: config.max_wait,
@@ -63,7 +64,7 @@ impl Partition {
             }),
         };
         Partition {
-            semaphore: Semaphore::new(config.name.clone(), config.max_concurrent, rules),
+            semaphore: Semaphore::new(config.name.clone(), key, config.max_concurrent, rules),
             adaptive: config
                 .adaptive
                 .as_ref()

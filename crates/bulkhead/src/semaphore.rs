@@ -87,6 +87,9 @@ pub(crate) struct Semaphore {
     pub(crate) locked: Mutex<Locked>,
     rules: QueueRules,
     name: Name,
+    /// The key of a keyed bulkhead's partition, as its events write it;
+    /// `None` unless the user opted in to keys in events (`log_keys`).
+    key: Option<Box<str>>,
 }
 
 /// Counts read from the state word.
@@ -99,8 +102,9 @@ pub(crate) struct Counts {
 }
 
 impl Semaphore {
-    pub(crate) fn new(name: Name, limit: u32, rules: QueueRules) -> Self {
+    pub(crate) fn new(name: Name, key: Option<Box<str>>, limit: u32, rules: QueueRules) -> Self {
         Semaphore {
+            key,
             state: AtomicU64::new(0),
             limit: AtomicU32::new(limit),
             locked: Mutex::new(Locked {
@@ -209,7 +213,12 @@ impl Semaphore {
             {
                 Ok(_) => {
                     if recovered {
-                        tracing::info!(policy = %self.name, limit, "bulkhead no longer saturated");
+                        tracing::info!(
+                            policy = %self.name,
+                            key = self.key.as_deref(),
+                            limit,
+                            "bulkhead no longer saturated"
+                        );
                     }
                     return None;
                 }
@@ -253,22 +262,45 @@ impl Semaphore {
     /// Logs the start of saturation when `previous` was not yet marked.
     fn log_saturated(&self, previous: u64, limit: u32) {
         if previous & SATURATED == 0 {
-            tracing::info!(policy = %self.name, limit, "bulkhead saturated");
+            tracing::info!(
+                policy = %self.name,
+                key = self.key.as_deref(),
+                limit,
+                "bulkhead saturated"
+            );
         }
     }
 
     /// The slow path of an acquire, with the lock held: take a free permit,
     /// refuse, or queue. Each branch is one swap of the whole word, retried
     /// from the top if a fast path moved `in flight` meanwhile.
-    pub(crate) fn enqueue(&self, locked: &mut Locked, waker: &Waker) -> Enqueued {
+    ///
+    /// `deadline` is the call's (an enclosing timeout's): a caller is queued
+    /// only if the bulkhead can answer it (a permit, or its own refusal)
+    /// before then; see [`wait_rule`].
+    pub(crate) fn enqueue(
+        &self,
+        locked: &mut Locked,
+        waker: &Waker,
+        deadline: Option<Instant>,
+    ) -> Enqueued {
         let limit = self.limit.load(Ordering::Relaxed);
         let mut state = self.state.load(Ordering::Acquire);
+        // Read once, before the first swap, and only when it matters.
+        let mut now = None;
         loop {
             let waiting = waiting(state);
             let (next, decision) = if waiting == 0 && in_flight(state) < limit {
                 (state + 1, Decision::Acquire)
             } else if waiting >= self.rules.max_queued {
-                (state | SATURATED, Decision::Refuse)
+                (state | SATURATED, Decision::Refuse(BulkheadReason::Full))
+            } else if let Some(deadline) = deadline
+                && !self.fits(*now.get_or_insert_with(time::now), deadline)
+            {
+                (
+                    state | SATURATED,
+                    Decision::Refuse(BulkheadReason::QueueTimeout),
+                )
             } else {
                 ((state + WAITING_ONE) | SATURATED, Decision::Queue)
             };
@@ -282,39 +314,49 @@ impl Semaphore {
             }
             match decision {
                 Decision::Acquire => return Enqueued::Acquired,
-                Decision::Refuse => {
+                Decision::Refuse(reason) => {
                     self.log_saturated(state, limit);
-                    return Enqueued::Refused;
+                    return Enqueued::Refused(reason);
                 }
                 Decision::Queue => self.log_saturated(state, limit),
             }
             let key = locked.waiters.push_back(waker.clone());
             let rules = &self.rules;
-            if rules.max_wait.is_none() && rules.codel.is_none() {
+            if rules.max_wait.is_none() && rules.codel.is_none() && deadline.is_none() {
                 return Enqueued::Queued(key, None);
             }
-            let now = time::now();
+            let now = *now.get_or_insert_with(time::now);
             let busy_since = if waiting == 0 && rules.codel.is_some() {
                 locked.busy_since = Some(now);
                 now
             } else {
                 locked.busy_since.unwrap_or(now)
             };
-            let wait_deadline = rules.max_wait.map(|d| now + d);
+            // Without `max_wait`, the call's deadline bounds the wait: the
+            // caller leaves the queue with the bulkhead's own refusal at that
+            // instant, not an enclosing timeout's. With it, `fits` has
+            // checked that it ends no later than the deadline.
+            let wait_deadline = rules.max_wait.map(|d| now + d).or(deadline);
             // A waiter stays in the queue, so the queue stays non-empty from
             // `busy_since` at least until it leaves: its CoDel deadline is
             // known now.
             let codel_deadline = rules
                 .codel
                 .map(|c| (now + c.target).max(busy_since + c.interval));
-            let deadline = match (wait_deadline, codel_deadline) {
+            let give_up = match (wait_deadline, codel_deadline) {
                 (Some(wait), Some(codel)) if codel < wait => (codel, BulkheadReason::Overloaded),
                 (Some(wait), _) => (wait, BulkheadReason::QueueTimeout),
                 (None, Some(codel)) => (codel, BulkheadReason::Overloaded),
                 (None, None) => unreachable!("checked above"),
             };
-            return Enqueued::Queued(key, Some(deadline));
+            return Enqueued::Queued(key, Some(give_up));
         }
+    }
+
+    /// Whether a caller queued `now` can be answered by `deadline`; see
+    /// [`wait_rule`].
+    fn fits(&self, now: Instant, deadline: Instant) -> bool {
+        wait_rule(now, deadline, self.rules.max_wait)
     }
 
     /// Takes a waiter out of the queue (it gave up); returns whether it had
@@ -332,21 +374,41 @@ impl Semaphore {
         }
     }
 
-    /// Waits for a permit under the queue rules.
-    pub(crate) fn acquire(&self) -> Acquire<'_> {
-        Acquire::new(self)
+    /// Waits for a permit under the queue rules, answering by `deadline`
+    /// (the call's) when there is one.
+    pub(crate) fn acquire(&self, deadline: Option<Instant>) -> Acquire<'_> {
+        Acquire::new(self, deadline)
     }
+}
+
+/// Whether a caller that must queue at `now` may, given its `deadline`.
+///
+/// The bulkhead queues a caller only if it can answer it before its
+/// deadline, with a permit or with its own refusal, so that an enclosing
+/// timeout never fires on a caller still waiting in the queue:
+///
+/// - a deadline already reached leaves no time to wait;
+/// - with `max_wait`, the longest wait the bulkhead is configured to judge
+///   useful, the wait must fit: `now + max_wait <= deadline`; otherwise the
+///   caller is refused at once (it would have to give up before the
+///   bulkhead's own judgement could);
+/// - without `max_wait`, the caller waits at most until its deadline.
+fn wait_rule(now: Instant, deadline: Instant, max_wait: Option<Duration>) -> bool {
+    if deadline <= now {
+        return false;
+    }
+    max_wait.is_none_or(|wait| now.checked_add(wait).is_some_and(|end| end <= deadline))
 }
 
 enum Decision {
     Acquire,
-    Refuse,
+    Refuse(BulkheadReason),
     Queue,
 }
 
 pub(crate) enum Enqueued {
     Acquired,
-    Refused,
+    Refused(BulkheadReason),
     Queued(WaiterKey, Option<(Instant, BulkheadReason)>),
 }
 
@@ -357,6 +419,7 @@ mod tests {
     fn semaphore(limit: u32, max_queued: u32) -> Semaphore {
         Semaphore::new(
             Name::from("test"),
+            None,
             limit,
             QueueRules {
                 max_queued,
@@ -478,7 +541,7 @@ mod tests {
                                 model.in_flight += 1;
                                 holders.push(id);
                             } else {
-                                let mut acquire = Box::pin(semaphore.acquire());
+                                let mut acquire = Box::pin(semaphore.acquire(None));
                                 match poll(acquire.as_mut()) {
                                     Poll::Ready(Ok(())) => {
                                         prop_assert!(expected_hold);

@@ -6,7 +6,7 @@ use std::task::Poll;
 
 use steadfast_bulkhead::{Bulkhead, KeyedBulkhead};
 use steadfast_core::testing::{ScriptedOp, TestError};
-use steadfast_core::{BulkheadReason, Context, Error, Inspect, Policy};
+use steadfast_core::{BulkheadReason, Context, Error, Inspect, MissingKey, Policy};
 use support::{Gate, poll_once};
 
 fn keyed(max_keys: usize) -> KeyedBulkhead<&'static str> {
@@ -37,13 +37,65 @@ async fn each_key_has_its_own_limit() {
     assert_eq!(full(again_a), BulkheadReason::Full);
     let mut held_b = Box::pin(bulkhead.call_with(Context::new().with_key(&b), op.clone()));
     assert!(poll_once(held_b.as_mut()).is_pending());
-    // Calls without a key share one more partition.
+    let s = bulkhead.snapshot();
+    assert_eq!((s.keys, s.in_flight, s.rejected), (2, 2, 1));
+    assert_eq!(op.invocations(), 2);
+}
+
+fn missing_key<T: std::fmt::Debug>(result: Result<T, Error<TestError>>) -> MissingKey {
+    match result {
+        Err(Error::MissingKey(missing)) => missing,
+        other => panic!("expected a missing key, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_call_without_a_key_is_refused() {
+    let bulkhead = keyed(10);
+    let op = ScriptedOp::<u8, TestError>::always_ok(5);
+    let missing = missing_key(bulkhead.call(op.clone()).await);
+    assert_eq!(missing, MissingKey::new::<&'static str>("per-tenant"));
+    assert_eq!(missing.policy_name(), "per-tenant");
+    // A key of another type is no key of this bulkhead's.
+    let number = 7u64;
+    let other = bulkhead
+        .call_with(Context::new().with_key(&number), op.clone())
+        .await;
+    missing_key(other);
+    assert_eq!(op.invocations(), 0, "nothing runs for a refused call");
+    let s = bulkhead.snapshot();
+    assert_eq!(
+        (s.keys, s.in_flight, s.rejected, s.missing_keys),
+        (0, 0, 0, 2)
+    );
+}
+
+#[tokio::test]
+async fn calls_without_a_key_share_a_partition_only_when_opted_in() {
+    let bulkhead: KeyedBulkhead<&'static str> = Bulkhead::builder()
+        .name("per-tenant")
+        .max_concurrent(1)
+        .keyed(10)
+        .share_unkeyed()
+        .build()
+        .unwrap();
+    assert!(bulkhead.config().share_unkeyed);
+    let op = ScriptedOp::<u8, TestError>::hanging();
     let mut unkeyed = Box::pin(bulkhead.call(op.clone()));
     assert!(poll_once(unkeyed.as_mut()).is_pending());
+    // The shared partition is full: another caller without a key is refused.
     assert_eq!(full(bulkhead.call(op.clone()).await), BulkheadReason::Full);
+    // A keyed caller has its own partition.
+    let a = "a";
+    let mut keyed_a = Box::pin(bulkhead.call_with(Context::new().with_key(&a), op.clone()));
+    assert!(poll_once(keyed_a.as_mut()).is_pending());
     let s = bulkhead.snapshot();
-    assert_eq!((s.keys, s.in_flight, s.rejected), (2, 3, 2));
-    assert_eq!(op.invocations(), 3);
+    assert_eq!(
+        (s.keys, s.in_flight, s.rejected, s.missing_keys),
+        (1, 2, 1, 0)
+    );
+    drop((unkeyed, keyed_a));
+    assert_eq!(bulkhead.snapshot().in_flight, 0);
 }
 
 #[tokio::test]
@@ -72,20 +124,6 @@ async fn idle_keys_make_room_and_busy_ones_do_not() {
     assert_eq!(poll_once(call_b.as_mut()), Poll::Ready(Ok(2)));
     assert_eq!(poll_once(call_c.as_mut()), Poll::Ready(Ok(3)));
     assert_eq!(bulkhead.snapshot().in_flight, 0);
-}
-
-#[tokio::test]
-async fn a_key_of_another_type_goes_to_the_shared_partition() {
-    let bulkhead = keyed(4);
-    let op = ScriptedOp::<u8, TestError>::always_ok(5);
-    let number = 7u64;
-    assert_eq!(
-        bulkhead
-            .call_with(Context::new().with_key(&number), op.clone())
-            .await,
-        Ok(5)
-    );
-    assert_eq!(bulkhead.snapshot().keys, 0);
 }
 
 #[test]

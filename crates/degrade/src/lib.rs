@@ -56,10 +56,43 @@
 //! # }
 //! ```
 //!
+//! # Naming the types
+//!
+//! Every type a policy is made of is at the crate root, so a struct field or
+//! an axum `State` can hold one:
+//!
+//! ```
+//! use steadfast_core::{Error, Policy, testing::TestError};
+//! use steadfast_degrade::{Fallback, FromFn};
+//!
+//! struct AppState {
+//!     fallback: Fallback<FromFn<fn(Error<TestError>) -> String>>,
+//! }
+//!
+//! fn canned(_: Error<TestError>) -> String {
+//!     "AI temporarily unavailable, try again soon".to_owned()
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let state = AppState { fallback: Fallback::from_fn(canned as fn(_) -> _) };
+//! let answer = state.fallback.call(|| async { Err::<String, _>(TestError::new("down")) }).await;
+//! assert_eq!(answer.unwrap(), "AI temporarily unavailable, try again soon");
+//! # }
+//! ```
+//!
+//! # Keys
+//!
+//! A keyed [`LastKnownGood`] refuses a call that carries no key of its type
+//! with [`Error::MissingKey`](steadfast_core::Error::MissingKey) unless its
+//! config opts in to sharing one value; events name the policy, never a key.
+//!
 //! # Feature flags
 //!
 //! - `serde`: the configs ([`LastKnownGoodConfig`], [`LoadShedderConfig`],
-//!   [`AdaptiveThrottleConfig`]) deserialize, durations written as `"250ms"`.
+//!   [`AdaptiveThrottleConfig`]) serialize and deserialize, durations
+//!   written as `"250ms"`; every snapshot serializes with stable field
+//!   names.
 //!
 //! # Minimum supported Rust version
 //!
@@ -71,10 +104,15 @@ pub mod fallback;
 pub mod last_known_good;
 pub mod optional;
 mod rng;
+#[cfg(feature = "serde")]
+mod serde_text;
 pub mod shed;
 
 pub use adapt::{Fresh, MapOk, SomeOp, fresh, some};
-pub use fallback::{Fallback, FallbackBuilder, FallbackSnapshot};
+pub use fallback::{
+    Fallback, FallbackBuilder, FallbackSnapshot, FromAsync, FromFn, KindSet, NoFuture, Produce,
+    Produced,
+};
 pub use last_known_good::{
     LastKnownGood, LastKnownGoodBuilder, LastKnownGoodConfig, LastKnownGoodSnapshot, Served,
 };

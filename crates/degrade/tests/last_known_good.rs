@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use steadfast_core::testing::{ScriptedOp, Step, TestError};
-use steadfast_core::{Context, Error, Inspect, Outcome, Pipeline, Policy, Timeout};
+use steadfast_core::{Context, Error, Inspect, MissingKey, Outcome, Pipeline, Policy, Timeout};
 use steadfast_degrade::{LastKnownGood, Served, fresh};
 
 fn ok(v: u32) -> Step<u32, TestError> {
@@ -85,8 +85,79 @@ async fn values_are_kept_per_key() {
         .await
         .unwrap();
     assert_eq!(served.into_inner(), "bob");
-    // No key: its own slot, empty.
-    assert!(lkg.call(fresh(failing)).await.is_err());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_keyed_call_without_a_key_is_refused_before_it_runs() {
+    let lkg = LastKnownGood::<String>::builder()
+        .name("profiles")
+        .keyed::<u64>()
+        .build()
+        .unwrap();
+    let alice = 1u64;
+    let op = ScriptedOp::<String, TestError>::always_ok("alice".to_owned());
+    lkg.call_with(Context::new().with_key(&alice), fresh(op.clone()))
+        .await
+        .unwrap();
+    let refused = lkg.call(fresh(op.clone())).await;
+    assert_eq!(
+        refused,
+        Err(Error::MissingKey(MissingKey::new::<u64>("profiles")))
+    );
+    // A key of another type is no key of this policy's.
+    let name = "alice";
+    let other = lkg
+        .call_with(Context::new().with_key(&name), fresh(op.clone()))
+        .await;
+    assert!(matches!(other, Err(Error::MissingKey(_))), "{other:?}");
+    assert_eq!(op.invocations(), 1, "refused calls never run");
+    let s = lkg.snapshot();
+    assert_eq!((s.stored, s.entries, s.missing_keys), (1, 1, 2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn calls_without_a_key_share_one_value_only_when_opted_in() {
+    let lkg = LastKnownGood::<String>::builder()
+        .keyed::<u64>()
+        .share_unkeyed()
+        .build()
+        .unwrap();
+    assert!(lkg.config().share_unkeyed);
+    let failing = || async { Err::<String, _>(TestError::new("down")) };
+    lkg.call(fresh(|| async { Ok::<_, TestError>("anyone".to_owned()) }))
+        .await
+        .unwrap();
+    let served = lkg.call(fresh(failing)).await.unwrap();
+    assert_eq!(served.into_inner(), "anyone");
+    // A keyed caller has its own value, and none yet.
+    let alice = 1u64;
+    let keyed = lkg
+        .call_with(Context::new().with_key(&alice), fresh(failing))
+        .await;
+    assert_eq!(keyed, Err(Error::Inner(TestError::new("down"))));
+    assert_eq!(lkg.snapshot().missing_keys, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_single_value_policy_reads_no_key() {
+    let lkg = LastKnownGood::<u32>::builder().build().unwrap();
+    let user = 9u64;
+    lkg.call_with(
+        Context::new().with_key(&user),
+        fresh(|| async { Ok::<_, TestError>(4) }),
+    )
+    .await
+    .unwrap();
+    let served = lkg
+        .call(fresh(|| async { Err::<u32, _>(TestError::new("down")) }))
+        .await
+        .unwrap();
+    assert_eq!(
+        served.into_inner(),
+        4,
+        "one value for every call, key or not"
+    );
+    assert_eq!(lkg.snapshot().missing_keys, 0);
 }
 
 #[tokio::test(start_paused = true)]

@@ -22,7 +22,7 @@ use super::Sample;
 /// assert_eq!((aimd.min_limit, aimd.max_limit), (2, 64));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[non_exhaustive]
 pub struct AimdConfig {
@@ -35,7 +35,13 @@ pub struct AimdConfig {
     /// What a success in time adds to the limit (at least 1). Default 1.
     pub increase: u32,
     /// A call slower than this counts as a drop. Default 1 s.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub latency_threshold: Duration,
 }
 

@@ -52,7 +52,7 @@ pub(crate) struct Sample {
 
 /// Which algorithm adapts the limit; see the [module docs](self).
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
     feature = "serde",
     serde(tag = "algorithm", rename_all = "snake_case", deny_unknown_fields)

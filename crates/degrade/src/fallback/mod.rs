@@ -82,9 +82,11 @@ impl<P, C> fmt::Debug for Fallback<P, C> {
 
 /// A [`Fallback`]'s name and counters.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct FallbackSnapshot {
     /// The fallback's name.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Failed calls answered with the fallback.
     pub served: u64,
@@ -100,13 +102,23 @@ impl Fallback<(), DefaultClassifier> {
     }
 
     /// A fallback named `"fallback"` answering every failure with `f(error)`.
-    pub fn from_fn<F>(f: F) -> Fallback<FromFn<F>> {
+    ///
+    /// `f` takes the whole [`Error<E>`], by value; see [`Produce`] for the
+    /// shapes a fallback closure may have.
+    pub fn from_fn<F, T, E>(f: F) -> Fallback<FromFn<F>>
+    where
+        F: Fn(Error<E>) -> T + Send + Sync,
+    {
         Fallback::builder().from_fn(f)
     }
 
     /// A fallback named `"fallback"` answering every failure with the
     /// future `f(error)`, which may fail in turn.
-    pub fn from_async<F>(f: F) -> Fallback<FromAsync<F>> {
+    pub fn from_async<F, Fut, T, E>(f: F) -> Fallback<FromAsync<F>>
+    where
+        F: Fn(Error<E>) -> Fut + Send + Sync,
+        Fut: Future<Output = Result<T, Error<E>>> + Send,
+    {
         Fallback::builder().from_async(f)
     }
 }
@@ -243,12 +255,22 @@ impl<C> FallbackBuilder<C> {
     }
 
     /// Builds a fallback answering with `f(error)`.
-    pub fn from_fn<F>(self, f: F) -> Fallback<FromFn<F>, C> {
+    ///
+    /// The bound on `f` is checked here, so a closure of the wrong shape is
+    /// reported at this call, pointing at the closure.
+    pub fn from_fn<F, T, E>(self, f: F) -> Fallback<FromFn<F>, C>
+    where
+        F: Fn(Error<E>) -> T + Send + Sync,
+    {
         self.build(FromFn(f))
     }
 
     /// Builds a fallback answering with the future `f(error)`.
-    pub fn from_async<F>(self, f: F) -> Fallback<FromAsync<F>, C> {
+    pub fn from_async<F, Fut, T, E>(self, f: F) -> Fallback<FromAsync<F>, C>
+    where
+        F: Fn(Error<E>) -> Fut + Send + Sync,
+        Fut: Future<Output = Result<T, Error<E>>> + Send,
+    {
         self.build(FromAsync(f))
     }
 

@@ -14,6 +14,43 @@ use steadfast_core::Error;
 /// [`FromAsync`] (a closure returning a future that may itself fail); build
 /// them with [`Fallback::from_fn`](crate::Fallback::from_fn) and
 /// [`Fallback::from_async`](crate::Fallback::from_async).
+///
+/// The closure takes the whole [`Error<E>`] (the operation's own error or a
+/// policy's rejection), by value, and returns the answer itself (`from_fn`)
+/// or a future of `Result<T, Error<E>>` (`from_async`):
+///
+/// ```
+/// use steadfast_core::{Error, Policy, testing::TestError};
+/// use steadfast_degrade::Fallback;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let canned = Fallback::from_fn(|_: Error<TestError>| "try again soon".to_owned());
+/// let backup = Fallback::from_async(|_: Error<TestError>| async { Ok("from the backup".to_owned()) });
+/// let fail = || async { Err::<String, _>(TestError::new("down")) };
+/// assert_eq!(canned.call(fail).await.unwrap(), "try again soon");
+/// assert_eq!(backup.call(fail).await.unwrap(), "from the backup");
+/// # }
+/// ```
+///
+/// A closure of another shape (taking `E` rather than `Error<E>`, or a
+/// reference) is not a fallback, and the compiler says so at the call:
+///
+/// ```compile_fail
+/// use steadfast_core::{Policy, testing::TestError};
+/// use steadfast_degrade::Fallback;
+///
+/// # async fn run() {
+/// let wrong = Fallback::from_fn(|_: TestError| "try again soon".to_owned());
+/// let _ = wrong.call(|| async { Err::<String, _>(TestError::new("down")) }).await;
+/// # }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a fallback answering `Result<{T}, Error<{E}>>`",
+    label = "this fallback's closure does not have the shape of a fallback for this call",
+    note = "`Fallback::from_fn` takes `Fn(Error<{E}>) -> {T}`: the whole `steadfast_core::Error<{E}>`, by value, and returns the answer",
+    note = "`Fallback::from_async` takes `Fn(Error<{E}>) -> impl Future<Output = Result<{T}, Error<{E}>>> + Send`"
+)]
 pub trait Produce<T, E>: Send + Sync {
     /// The future of an answer that is not ready at once; [`NoFuture`] for a
     /// sync fallback.

@@ -14,6 +14,7 @@
 mod served;
 mod store;
 
+use std::any::TypeId;
 use std::fmt;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -22,9 +23,10 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use steadfast_core::{
-    Classifier, ConfigError, Context, DefaultClassifier, Error, Inspect, Name, Next, Outcome,
-    Policy, classify, time,
+    Classifier, ConfigError, Context, DefaultClassifier, Error, Inspect, MissingKey, Name, Next,
+    Outcome, Policy, classify, time,
 };
+use tracing::field::{DebugValue, debug};
 
 pub use served::Served;
 use store::Store;
@@ -34,9 +36,26 @@ use crate::episode::Episode;
 /// Serves the last good value when a call fails; see the [module docs](self).
 ///
 /// `T` is the value remembered, `K` the key type read from the call's
-/// [`Context`] (calls without a `K` key share one slot; the default `()`
-/// keeps a single value), `C` the classifier deciding what is a success
-/// worth remembering and what is a failure worth covering.
+/// [`Context`] (the default `()` keeps a single value and reads no key), `C`
+/// the classifier deciding what is a success worth remembering and what is a
+/// failure worth covering.
+///
+/// # Calls without a key
+///
+/// Keyed by `K` ([`LastKnownGoodBuilder::keyed`]), a call that carries no
+/// key of type `K` is refused with [`Error::MissingKey`] (counted in
+/// `missing_keys`) before it runs: otherwise every such call would share one
+/// remembered value, and one user could be served another's. To let them
+/// share one value instead, opt in with
+/// [`LastKnownGoodBuilder::share_unkeyed`] (or `share_unkeyed = true` in the
+/// config).
+///
+/// # Events
+///
+/// Events name the policy, never a key: keys are often user ids or prompts.
+/// To have the events about one key's value carry it (its `Debug`, in a
+/// `key` field), opt in with [`LastKnownGoodBuilder::log_keys`] (or
+/// `log_keys = true` in the config).
 ///
 /// ```
 /// use std::time::Duration;
@@ -67,7 +86,30 @@ struct Shared<T, K, C> {
     stored: AtomicU64,
     served_stale: AtomicU64,
     misses: AtomicU64,
+    missing_keys: AtomicU64,
     stale: Episode,
+    /// How events write a key; `None` (no key in events) unless `log_keys`.
+    key_format: Option<KeyFormat<K>>,
+}
+
+/// How a key is written in events: its `Debug`, captured where `K: Debug`
+/// is known, so the policy itself needs no `Debug` bound.
+type KeyFormat<K> = fn(&K, &mut fmt::Formatter<'_>) -> fmt::Result;
+
+fn write_key<K: fmt::Debug>(key: &K, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fmt::Debug::fmt(key, f)
+}
+
+/// A key as an event's field.
+struct LoggedKey<'a, K> {
+    key: &'a K,
+    format: KeyFormat<K>,
+}
+
+impl<K> fmt::Debug for LoggedKey<'_, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.format)(self.key, f)
+    }
 }
 
 impl<T, K, C> Clone for LastKnownGood<T, K, C> {
@@ -98,18 +140,34 @@ impl<T, K, C> fmt::Debug for LastKnownGood<T, K, C> {
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[non_exhaustive]
 pub struct LastKnownGoodConfig {
     /// The name shown in events and snapshots. Default `"last-known-good"`.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The oldest value that may be served. Greater than zero. Default 5 min.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub max_age: Duration,
     /// Values remembered at most (one per key); the one stored longest ago
     /// is dropped first. At least 1. Default 10,000.
     pub max_entries: usize,
+    /// For a keyed policy: whether calls without a key share one remembered
+    /// value rather than being refused with
+    /// [`Error::MissingKey`]. Default
+    /// `false`. A single-value policy (`K = ()`) reads no key and ignores it.
+    pub share_unkeyed: bool,
+    /// Whether events about one key's value carry the key (its `Debug`, in
+    /// a `key` field). Default `false`: keys are often user ids or prompts,
+    /// so events name the policy only.
+    pub log_keys: bool,
 }
 
 impl Default for LastKnownGoodConfig {
@@ -118,6 +176,8 @@ impl Default for LastKnownGoodConfig {
             name: Name::new_static("last-known-good"),
             max_age: Duration::from_secs(300),
             max_entries: 10_000,
+            share_unkeyed: false,
+            log_keys: false,
         }
     }
 }
@@ -145,9 +205,11 @@ impl LastKnownGoodConfig {
 
 /// A [`LastKnownGood`]'s counters.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct LastKnownGoodSnapshot {
     /// The policy's name.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Values remembered now.
     pub entries: usize,
@@ -157,6 +219,9 @@ pub struct LastKnownGoodSnapshot {
     pub served_stale: u64,
     /// Failures with nothing young enough to serve.
     pub misses: u64,
+    /// Calls refused because they carried no key (keyed, without
+    /// `share_unkeyed`).
+    pub missing_keys: u64,
     /// Whether the last failure-or-success seen was answered from memory.
     pub serving_stale: bool,
 }
@@ -192,7 +257,24 @@ where
         self
     }
 
-    /// Keys values by `K2`, read from the call's context.
+    /// For a keyed policy, lets calls without a key share one remembered
+    /// value instead of being refused with
+    /// [`Error::MissingKey`]. Every such
+    /// caller may then be served the value another one stored.
+    pub fn share_unkeyed(mut self) -> Self {
+        self.config.share_unkeyed = true;
+        self
+    }
+
+    /// Puts the key (its `Debug`) in the events about its value, as a `key`
+    /// field. Off by default: keys are often user ids or prompts.
+    pub fn log_keys(mut self) -> Self {
+        self.config.log_keys = true;
+        self
+    }
+
+    /// Keys values by `K2`, read from the call's context; a call without a
+    /// `K2` key is refused unless [`share_unkeyed`](Self::share_unkeyed).
     pub fn keyed<K2: Hash + Eq + Clone>(self) -> LastKnownGoodBuilder<T, K2, C> {
         LastKnownGoodBuilder {
             config: self.config,
@@ -211,7 +293,10 @@ where
     }
 
     /// Validates the configuration and builds the policy.
-    pub fn build(self) -> Result<LastKnownGood<T, K, C>, ConfigError> {
+    pub fn build(self) -> Result<LastKnownGood<T, K, C>, ConfigError>
+    where
+        K: fmt::Debug,
+    {
         LastKnownGood::with_classifier(self.config, self.classifier)
     }
 }
@@ -228,27 +313,33 @@ impl<T> LastKnownGood<T> {
 }
 
 impl<T, K: Hash + Eq + Clone> LastKnownGood<T, K> {
-    /// A policy from a (deserialized) config, validated.
-    pub fn from_config(config: LastKnownGoodConfig) -> Result<Self, ConfigError> {
+    /// A policy from a (deserialized) config, validated. `K: Debug` is only
+    /// used when the config's `log_keys` puts keys in events.
+    pub fn from_config(config: LastKnownGoodConfig) -> Result<Self, ConfigError>
+    where
+        K: fmt::Debug,
+    {
         LastKnownGood::with_classifier(config, DefaultClassifier)
     }
 }
 
 impl<T, K: Hash + Eq + Clone, C> LastKnownGood<T, K, C> {
     /// A policy from a config and a classifier, validated.
-    pub fn with_classifier(
-        config: LastKnownGoodConfig,
-        classifier: C,
-    ) -> Result<Self, ConfigError> {
+    pub fn with_classifier(config: LastKnownGoodConfig, classifier: C) -> Result<Self, ConfigError>
+    where
+        K: fmt::Debug,
+    {
         config.validate()?;
         Ok(LastKnownGood {
             shared: Arc::new(Shared {
+                key_format: config.log_keys.then_some(write_key::<K> as KeyFormat<K>),
                 store: Mutex::new(Store::new(config.max_entries)),
                 config,
                 classifier,
                 stored: AtomicU64::new(0),
                 served_stale: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
+                missing_keys: AtomicU64::new(0),
                 stale: Episode::default(),
             }),
         })
@@ -295,18 +386,47 @@ impl<T: Clone, K: Hash + Eq + Clone, C> LastKnownGood<T, K, C> {
         let shared = &*self.shared;
         let Some(served) = self.recall(key) else {
             shared.misses.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(policy = %shared.config.name, "no last-known-good value to serve");
+            tracing::debug!(
+                policy = %shared.config.name,
+                key = self.log_key(key),
+                "no last-known-good value to serve"
+            );
             return Err(failure);
         };
         shared.served_stale.fetch_add(1, Ordering::Relaxed);
         if shared.stale.start() {
             tracing::warn!(
                 policy = %shared.config.name,
+                key = self.log_key(key),
                 age = ?served.age(),
                 "serving last-known-good values"
             );
         }
         Ok(served)
+    }
+
+    /// The key as an event's field: `None` (no field) without `log_keys`.
+    fn log_key<'k>(&self, key: Option<&'k K>) -> Option<DebugValue<LoggedKey<'k, K>>> {
+        let format = self.shared.key_format?;
+        Some(debug(LoggedKey { key: key?, format }))
+    }
+}
+
+impl<T, K: Hash + Eq + Clone + 'static, C> LastKnownGood<T, K, C> {
+    /// Whether a call without a key is refused: keyed by a real type (not
+    /// the single-value `()`), without the `share_unkeyed` opt-in. The type
+    /// test folds to a constant.
+    fn refuses_unkeyed(&self) -> bool {
+        TypeId::of::<K>() != TypeId::of::<()>() && !self.shared.config.share_unkeyed
+    }
+
+    /// The refusal of a call without a key; counted.
+    #[cold]
+    fn missing_key(&self) -> MissingKey {
+        let shared = &*self.shared;
+        shared.missing_keys.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(policy = %shared.config.name, "refused a call without a key");
+        MissingKey::new::<K>(shared.config.name.clone())
     }
 }
 
@@ -325,6 +445,7 @@ impl<T, K: Hash + Eq + Clone, C> Inspect for LastKnownGood<T, K, C> {
             stored: shared.stored.load(Ordering::Relaxed),
             served_stale: shared.served_stale.load(Ordering::Relaxed),
             misses: shared.misses.load(Ordering::Relaxed),
+            missing_keys: shared.missing_keys.load(Ordering::Relaxed),
             serving_stale: shared.stale.is_on(),
         }
     }
@@ -344,6 +465,9 @@ where
         E: 'a,
     {
         let key: Option<&'a K> = ctx.key::<K>();
+        if key.is_none() && self.refuses_unkeyed() {
+            return Err(self.missing_key().into());
+        }
         let result = next.invoke(ctx).await;
         let result = match result {
             // Already stale (an inner policy covered it): pass it on.

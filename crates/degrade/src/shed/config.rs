@@ -19,26 +19,47 @@ use steadfast_core::{ConfigError, Name, Priority};
 ///     .max_latency(Duration::from_millis(500));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct ShedClass {
     /// The class's name, the user's own ("free", "paid", "critical").
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The lowest priority in the class (0–255 in configs).
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "priority_from_u8"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "priority_from_u8",
+            serialize_with = "priority_to_u8"
+        )
+    )]
     pub min_priority: Priority,
     /// Calls of this class are shed while at least this many calls (of any
     /// class) are in flight; `None` never sheds on load. At least 1.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub max_in_flight: Option<u32>,
     /// Calls of this class are shed while the measured latency is at least
     /// this; `None` never sheds on latency.
     #[cfg_attr(
         feature = "serde",
-        serde(default, with = "steadfast_core::duration_serde::option")
+        serde(
+            default,
+            deserialize_with = "steadfast_core::duration_serde::option::deserialize",
+            serialize_with = "crate::serde_text::option_duration",
+            skip_serializing_if = "Option::is_none"
+        )
     )]
     pub max_latency: Option<Duration>,
+}
+
+#[cfg(feature = "serde")]
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
+fn priority_to_u8<S: serde::Serializer>(priority: &Priority, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(priority.0)
 }
 
 #[cfg(feature = "serde")]
@@ -74,11 +95,12 @@ impl ShedClass {
 
 /// A [`LoadShedder`](crate::LoadShedder)'s configuration.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[non_exhaustive]
 pub struct LoadShedderConfig {
     /// The name shown in errors, events and snapshots. Default `"shedder"`.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The classes, in any order. At least one.
     pub classes: Vec<ShedClass>,
@@ -88,12 +110,22 @@ pub struct LoadShedderConfig {
     /// A latency measurement older than this is forgotten, so a class shed
     /// on latency is tried again once nothing has been measured for a while.
     /// Default 1 s.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub latency_expiry: Duration,
     /// A wait to suggest to shed callers, if any. Default `None`.
     #[cfg_attr(
         feature = "serde",
-        serde(with = "steadfast_core::duration_serde::option")
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::option::deserialize",
+            serialize_with = "crate::serde_text::option_duration",
+            skip_serializing_if = "Option::is_none"
+        )
     )]
     pub retry_after: Option<Duration>,
 }

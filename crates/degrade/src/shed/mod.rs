@@ -88,14 +88,20 @@ impl fmt::Debug for LoadShedder {
 
 /// A [`LoadShedder`]'s load and per-class counters.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct LoadShedderSnapshot {
     /// The shedder's name.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Calls in flight, every class together.
     pub in_flight: u32,
     /// The measured latency, when a class sheds on latency and a recent
-    /// measurement exists.
+    /// measurement exists; serialized as `"12ms"` or `null`.
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::serde_text::option_duration")
+    )]
     pub latency: Option<Duration>,
     /// Each class, least important first.
     pub classes: Vec<ShedClassSnapshot>,
@@ -103,9 +109,11 @@ pub struct LoadShedderSnapshot {
 
 /// One class's counters in a [`LoadShedderSnapshot`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ShedClassSnapshot {
     /// The class's name.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Calls of the class admitted.
     pub admitted: u64,

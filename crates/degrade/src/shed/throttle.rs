@@ -36,18 +36,25 @@ const BUCKETS: u32 = 10;
 
 /// An [`AdaptiveThrottle`]'s configuration.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[non_exhaustive]
 pub struct AdaptiveThrottleConfig {
     /// The name shown in errors, events and snapshots. Default `"throttle"`.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The multiplier `K`: how many calls per accepted one are let through;
     /// at least 1. Default 2.
     pub k: f64,
     /// The sliding window requests and accepts are counted over, kept in ten
     /// buckets. Default 1 min.
-    #[cfg_attr(feature = "serde", serde(with = "steadfast_core::duration_serde"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            deserialize_with = "steadfast_core::duration_serde::deserialize",
+            serialize_with = "crate::serde_text::duration"
+        )
+    )]
     pub window: Duration,
     /// The seed of the random draws (reproducible runs). Default fixed.
     pub seed: u64,
@@ -173,9 +180,11 @@ impl<C> fmt::Debug for AdaptiveThrottle<C> {
 
 /// An [`AdaptiveThrottle`]'s window and counters.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct AdaptiveThrottleSnapshot {
     /// The throttle's name.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Calls tried over the window, throttled ones included.
     pub requests: u64,
