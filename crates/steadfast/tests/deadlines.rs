@@ -12,7 +12,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use steadfast::breaker::Breaker;
 use steadfast::bulkhead::{Bulkhead, KeyedBulkhead};
 use steadfast::ratelimit::{KeyedRateLimiter, Quota, RateLimiter};
 use steadfast::retry::Retry;
@@ -33,6 +32,7 @@ const READERS: &[(&str, &[&str])] = &[
         &["RateLimiter", "KeyedRateLimiter"],
     ),
     ("crates/retry/src/sequential.rs", &["Retry"]),
+    ("crates/bulkhead/src/future.rs", &["Bulkhead", "KeyedBulkhead"]),
 ];
 
 #[test]
@@ -42,22 +42,14 @@ fn every_policy_that_reads_the_deadline_declares_it() {
     assert!(reads::<KeyedRateLimiter<u64>>());
     // crates/retry/src/sequential.rs: never sleeps past the deadline.
     assert!(reads::<Retry>());
+    // crates/bulkhead/src/future.rs: the queue refuses at once a wait that
+    // cannot fit the deadline.
+    assert!(reads::<Bulkhead>());
+    assert!(reads::<KeyedBulkhead<u64>>());
     // Composition forwards the declaration.
     assert!(reads::<Pipeline<RateLimiter>>());
     assert!(reads::<&RateLimiter>());
     assert!(reads::<std::sync::Arc<KeyedRateLimiter<String>>>());
-}
-
-#[test]
-#[ignore = "expected after the bulkhead and breaker branches land"]
-fn waiting_policies_of_other_crates_declare_it() {
-    // expected after the bulkhead/retry branch lands: the bulkhead's queue
-    // refuses at once a wait that cannot fit the deadline.
-    assert!(reads::<Bulkhead>());
-    assert!(reads::<KeyedBulkhead<u64>>());
-    // expected after the breaker branch lands: a wait on the breaker is cut
-    // to the deadline.
-    assert!(reads::<Breaker>());
 }
 
 /// The `.rs` files under `dir`, recursively.
