@@ -32,7 +32,10 @@ const READERS: &[(&str, &[&str])] = &[
         &["RateLimiter", "KeyedRateLimiter"],
     ),
     ("crates/retry/src/sequential.rs", &["Retry"]),
-    ("crates/bulkhead/src/future.rs", &["Bulkhead", "KeyedBulkhead"]),
+    (
+        "crates/bulkhead/src/future.rs",
+        &["Bulkhead", "KeyedBulkhead"],
+    ),
 ];
 
 #[test]
