@@ -1,11 +1,11 @@
 //! The owned call path: a call that owns its policy, its operation and its
 //! keys, so it can outlive its caller and start work of its own.
 //!
-//! [`Policy::call`](crate::Policy::call) borrows the pipeline and the
+//! [`Policy::call`] borrows the pipeline and the
 //! operation from the caller: the cheapest path, and nothing it starts can
 //! outlive the caller's future. An owned call
-//! ([`Policy::call_owned`](crate::Policy::call_owned),
-//! [`Policy::call_owned_with`](crate::Policy::call_owned_with)) holds a
+//! ([`Policy::call_owned`],
+//! [`Policy::call_owned_with`]) holds a
 //! clone of the policy, the operation and [`OwnedContext`]'s keys behind one
 //! `Arc`, so its future is `Send + 'static`, and a policy inside may hand
 //! work to a [`Relaunch`]: the same pipeline, run again in a task of its own
