@@ -141,10 +141,22 @@ impl<C> BreakerBuilder<C> {
         self
     }
 
+    /// Counts refusals by local policies inside the breaker (a full bulkhead,
+    /// a rate limit, a shed, a missing key, an inner open circuit) through the
+    /// classifier instead of ignoring them. Off by default: a bulkhead
+    /// refusing calls says nothing about the dependency, and counted as
+    /// failures its refusals would open the breaker on a healthy one.
+    pub fn count_local_refusals(mut self, on: bool) -> Self {
+        self.config.count_local_refusals = on;
+        self
+    }
+
     /// Decides which results are failures, successes or ignored (default:
-    /// every `Err` fails). Rejections by inner policies (a timeout) go to
-    /// [`Classifier::classify_rejection`](steadfast_core::Classifier::classify_rejection)
-    /// and count as failures unless it says otherwise.
+    /// every `Err` fails). Rejections by inner policies go to
+    /// [`Classifier::classify_rejection`](steadfast_core::Classifier::classify_rejection),
+    /// which counts them as failures unless it says otherwise; local
+    /// refusals reach it only with
+    /// [`count_local_refusals`](Self::count_local_refusals).
     pub fn classifier<C2>(self, classifier: C2) -> BreakerBuilder<C2> {
         BreakerBuilder {
             config: self.config,

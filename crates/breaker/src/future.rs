@@ -74,8 +74,9 @@ impl<'a, F, C> BreakerFuture<'a, F, C> {
 pub trait Judge<C>: sealed::Sealed + Sized {
     /// The call's result as the caller sees it.
     type Output;
-    /// The outcome, and the value back.
-    fn judge(self, classifier: &C) -> (Outcome, Self);
+    /// The outcome, and the value back; a local refusal is ignored unless
+    /// `count_local_refusals`.
+    fn judge(self, classifier: &C, count_local_refusals: bool) -> (Outcome, Self);
     /// The result to hand back.
     fn into_output(self) -> Self::Output;
 }
@@ -84,7 +85,13 @@ impl<C: Classifier<T, E>, T, E> Judge<C> for Result<T, Error<E>> {
     type Output = Result<T, Error<E>>;
 
     #[inline]
-    fn judge(self, classifier: &C) -> (Outcome, Self) {
+    fn judge(self, classifier: &C, count_local_refusals: bool) -> (Outcome, Self) {
+        if let Err(rejection) = &self
+            && rejection.is_local_refusal()
+            && !count_local_refusals
+        {
+            return (Outcome::Ignore, self);
+        }
         classify(classifier, self)
     }
 
@@ -107,8 +114,9 @@ pub struct Direct<T, E>(Result<T, E>);
 impl<C: Classifier<T, E>, T, E> Judge<C> for Direct<T, E> {
     type Output = Result<T, Error<E>>;
 
+    // An operation called directly makes no rejection.
     #[inline]
-    fn judge(self, classifier: &C) -> (Outcome, Self) {
+    fn judge(self, classifier: &C, _count_local_refusals: bool) -> (Outcome, Self) {
         (classifier.classify(&self.0), self)
     }
 
@@ -171,7 +179,7 @@ where
             return Poll::Pending;
         };
         this.inner.set(None);
-        let (outcome, result) = result.judge(*this.classifier);
+        let (outcome, result) = result.judge(*this.classifier, this.core.count_local_refusals);
         let ticket = std::mem::replace(this.ticket, Ticket::NONE);
         // A success that never waited is the hot path: recorded inline,
         // without a clock or a duration. Anything else is out of line.

@@ -57,6 +57,13 @@ pub struct BreakerConfig {
     pub metrics_only: bool,
     /// Seed for the open-duration jitter, for reproducible runs; random when `None`.
     pub jitter_seed: Option<u64>,
+    /// Whether refusals by local policies inside the breaker (a full
+    /// bulkhead, a rate limit or lockout, a shed, a missing key, an inner
+    /// open circuit: [`Error::is_local_refusal`](steadfast_core::Error::is_local_refusal))
+    /// go to the classifier. Default `false`: they say nothing about the
+    /// dependency's health, so they are ignored, neither failure nor
+    /// success. An inner timeout is always classified (a failure by default).
+    pub count_local_refusals: bool,
 }
 
 impl Default for BreakerConfig {
@@ -79,6 +86,7 @@ impl BreakerConfig {
             half_open: HalfOpen::default(),
             metrics_only: false,
             jitter_seed: None,
+            count_local_refusals: false,
         }
     }
 

@@ -154,6 +154,8 @@ pub(crate) struct Core {
     pub(crate) slow: Option<(Duration, Tracker)>,
     /// Whether some window is timed, or a slow-call rule measures durations.
     pub(crate) wants_clock: bool,
+    /// [`BreakerConfig::count_local_refusals`], read on every judged call.
+    pub(crate) count_local_refusals: bool,
     timed: bool,
     origin: Instant,
     /// `origin`, converted once for cheap rejections.
@@ -218,6 +220,7 @@ impl Core {
             name: config.name.clone(),
             consecutive_limit: config.consecutive_failures,
             wants_clock: timed || slow.is_some(),
+            count_local_refusals: config.count_local_refusals,
             timed,
             failure,
             slow,
