@@ -7,6 +7,10 @@
 //! after the deadline is refused at once with `Error::RateLimited`, rather
 //! than waiting in vain for the timeout.
 //!
+//! A background call started by a policy below the limiter (a cache's
+//! stale-while-revalidate refresh in an owned call, see
+//! `steadfast_core::owned`) passes uncharged: no caller made it.
+//!
 //! Both limiters declare [`Policy::READS_DEADLINE`], so an enclosing
 //! [`Timeout`](steadfast_core::Timeout) computes its deadline when the call
 //! starts and passes it down (one clock read per call, in either mode: the
@@ -14,7 +18,7 @@
 
 use std::future::Future;
 
-use steadfast_core::{Context, Error, Next, Policy};
+use steadfast_core::{Background, Context, Error, Next, Policy};
 
 use crate::builder::Key;
 use crate::direct::RateLimiter;
@@ -38,6 +42,9 @@ impl<T: Send, E: Send> Policy<T, E> for RateLimiter {
         E: 'a,
     {
         RateLimitFuture::new(move || {
+            if above_a_background_job(&ctx) {
+                return Admission::Run(next.invoke(ctx));
+            }
             // Admitted at once in either mode: no rejection is counted yet.
             let Err(wait) = self.try_admit(ctx.cost()) else {
                 return Admission::Run(next.invoke(ctx));
@@ -51,6 +58,14 @@ impl<T: Send, E: Send> Policy<T, E> for RateLimiter {
             }))
         })
     }
+}
+
+/// Whether the call is a background call (a cache's refresh) whose job a
+/// policy below has yet to take: no caller asked for it, so it passes
+/// uncharged.
+#[inline]
+pub(crate) fn above_a_background_job(ctx: &Context<'_>) -> bool {
+    ctx.background().is_some_and(Background::is_pending)
 }
 
 /// A call with no key of type `K` in its context is refused with
@@ -73,6 +88,9 @@ impl<T: Send, E: Send, K: Key, S: StateStore<K>> Policy<T, E> for KeyedRateLimit
         E: 'a,
     {
         RateLimitFuture::new(move || {
+            if above_a_background_job(&ctx) {
+                return Admission::Run(next.invoke(ctx));
+            }
             let Some(key) = ctx.key::<K>() else {
                 let Some(unkeyed) = self.unkeyed() else {
                     return Admission::Missing(self.missing_key());

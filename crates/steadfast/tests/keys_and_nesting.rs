@@ -73,3 +73,37 @@ async fn a_nested_pipelines_rejection_reaches_the_caller_with_its_retry_after() 
     assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
     assert_eq!(err.message(), "Too many requests. Try again in 60 s.");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_background_refresh_passes_an_inbound_limit_above_the_cache_uncharged() {
+    use steadfast::OwnedContext;
+    use steadfast::testing::Step;
+
+    let per_user = KeyedRateLimiter::<UserId>::builder(Quota::per_minute(2))
+        .name("per-user")
+        .build()
+        .unwrap();
+    let per_prompt = Cache::<Prompt, u32, TestError>::builder()
+        .fresh_for(Duration::from_secs(10))
+        .stale_for(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    let pipeline = Pipeline::new(per_user).then(per_prompt);
+    let op = ScriptedOp::<u32, TestError>::new([Step::ok(1), Step::ok(2)]);
+    let call = || {
+        let ctx = OwnedContext::new((UserId("alice"), Prompt("p")));
+        pipeline.call_owned_with(ctx, op.clone())
+    };
+
+    assert_eq!(call().await, Ok(1));
+    tokio::time::advance(Duration::from_secs(11)).await;
+    assert_eq!(call().await, Ok(1), "stale, at once");
+    for _ in 0..4 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(op.invocations(), 2, "the refresh ran through the limiter");
+    // Alice spent her two calls; the refresh spent nothing of hers.
+    let refused = call().await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::RateLimited);
+    assert_eq!(refused.retry_after(), Some(Duration::from_secs(19)));
+}

@@ -314,6 +314,9 @@ impl<T: Send, E: Send, K: Key, C: Classifier<T, E>> Policy<T, E> for Lockout<K, 
         T: 'a,
         E: 'a,
     {
+        if crate::policy::above_a_background_job(&ctx) {
+            return next.invoke(ctx).await;
+        }
         let Some(key) = ctx.key::<K>() else {
             let config = &self.inner.config;
             let pass = config.pass_through_unkeyed;
