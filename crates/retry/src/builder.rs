@@ -101,10 +101,19 @@ impl<C, H> RetryBuilder<C, H> {
         self
     }
 
-    /// The longest wait before a retry, a Retry-After hint included
-    /// (default: the backoff's maximum).
+    /// The longest wait before a retry (default: the backoff's maximum); a
+    /// Retry-After hint is never cut to it (see
+    /// [`max_retry_after`](Self::max_retry_after)).
     pub fn max_delay(mut self, max_delay: Duration) -> Self {
         self.config.max_delay = Some(max_delay);
+        self
+    }
+
+    /// Waits out Retry-After hints up to `cap` (default: the maximum delay).
+    /// A retry never starts before its hint; a longer hint ends the retrying
+    /// with the error.
+    pub fn max_retry_after(mut self, cap: Duration) -> Self {
+        self.config.max_retry_after = Some(cap);
         self
     }
 

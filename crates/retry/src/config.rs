@@ -142,14 +142,23 @@ pub struct RetryConfig {
     /// The waits between attempts (default: exponential from 100 ms, ×2, up
     /// to 10 s, full jitter).
     pub backoff: Backoff,
-    /// The longest wait before a retry, a Retry-After hint included (default:
-    /// the backoff's maximum). A rejection whose own `retry_after` is longer
-    /// is not retried.
+    /// The longest wait before a retry (default: the backoff's maximum). A
+    /// backoff delay longer than this is cut to it; a Retry-After hint is
+    /// never cut (see [`max_retry_after`](Self::max_retry_after)).
     #[cfg_attr(
         feature = "serde",
         serde(with = "steadfast_core::duration_serde::option")
     )]
     pub max_delay: Option<Duration>,
+    /// The longest Retry-After hint (the server's, or a rejection's
+    /// `retry_after`) the retry waits out (default: the maximum delay). A
+    /// retry never starts before its hint; a hint longer than this ends the
+    /// retrying with the error, as does one past the call's deadline.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, with = "steadfast_core::duration_serde::option")
+    )]
+    pub max_retry_after: Option<Duration>,
     /// The retry budget shared by every clone (default on: 20 % over 10 s,
     /// plus 10 per second); `None` disables it.
     pub budget: Option<BudgetConfig>,
@@ -172,6 +181,7 @@ impl Default for RetryConfig {
             max_elapsed: None,
             backoff: Backoff::default(),
             max_delay: None,
+            max_retry_after: None,
             budget: Some(BudgetConfig::default()),
             hedging: None,
             seed: None,
@@ -204,6 +214,13 @@ impl RetryConfig {
             hedging.validate()?;
         }
         Ok(())
+    }
+
+    /// The longest hint waited out: [`max_retry_after`](Self::max_retry_after)
+    /// or the maximum delay.
+    pub fn effective_max_retry_after(&self) -> Duration {
+        self.max_retry_after
+            .unwrap_or_else(|| self.effective_max_delay())
     }
 
     /// The cap on any wait: [`max_delay`](Self::max_delay) or the backoff's maximum.

@@ -95,6 +95,8 @@ pub(crate) struct Shared<C, H> {
     pub(crate) config: RetryConfig,
     /// The cap on any wait, resolved from the config.
     pub(crate) max_delay: Duration,
+    /// The longest hint waited out, resolved from the config.
+    pub(crate) max_retry_after: Duration,
     pub(crate) classifier: C,
     pub(crate) retry_after: H,
     pub(crate) budget: Option<Budget>,
@@ -194,6 +196,7 @@ impl<C, H> Retry<C, H> {
         Ok(Retry {
             shared: Arc::new(Shared {
                 max_delay: config.effective_max_delay(),
+                max_retry_after: config.effective_max_retry_after(),
                 seeds: AtomicU64::new(config.seed.unwrap_or_else(random_seed)),
                 config,
                 classifier,

@@ -97,15 +97,17 @@ impl<C, H> Shared<C, H> {
             return (Err(GiveUp::Attempts), result);
         }
         let (verdict, result) = floor(&self.retry_after, result);
-        let plan = verdict.and_then(|(floor, binding)| {
-            if binding && floor.is_some_and(|f| f > self.max_delay) {
+        let plan = verdict.and_then(|(floor, _binding)| {
+            // A retry never starts before its hint, so a hint too long to
+            // wait out ends the retrying.
+            if floor.is_some_and(|f| f > self.max_retry_after) {
                 return Err(GiveUp::RetryAfterTooLong);
             }
             let backoff = delays
                 .get_or_insert_with(|| Delays::new(self.config.backoff, self.next_seed()))
                 .next()
                 .unwrap_or_default();
-            let delay = backoff.max(floor.unwrap_or_default()).min(self.max_delay);
+            let delay = backoff.min(self.max_delay).max(floor.unwrap_or_default());
             let now = time::now();
             // A wait too long to represent ends past any deadline.
             let at = now.checked_add(delay);

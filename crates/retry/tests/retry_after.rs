@@ -92,10 +92,59 @@ async fn a_hint_below_the_backoff_is_only_a_floor() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_hint_is_capped_by_the_maximum_delay() {
+async fn a_hint_longer_than_the_maximum_delay_ends_the_retrying() {
     let op = Timed::new(ScriptedOp::new([Step::err(BOOM), Step::ok(1)]));
-    assert_eq!(hinting(ms(60_000)).call(op.clone()).await, Ok(1));
-    assert_eq!(op.starts(), [0, 5_000].map(ms));
+    assert_eq!(
+        hinting(ms(60_000)).call(op.clone()).await,
+        Err(Error::Inner(BOOM))
+    );
+    assert_eq!(
+        op.starts(),
+        [ms(0)],
+        "never retried before the server's hint"
+    );
+    assert_eq!(op.elapsed(), Duration::ZERO, "given up at once");
+}
+
+/// A 429 with `Retry-After: 7` against a 1 s maximum delay.
+fn seven_second_hint(max_retry_after: Option<Duration>) -> impl Policy<u32, TestError> {
+    let builder = Retry::builder()
+        .max_attempts(3)
+        .backoff(Backoff::constant(ms(10)))
+        .max_delay(ms(1_000))
+        .no_budget()
+        .retry_after(|r: &Result<u32, TestError>| r.is_err().then_some(ms(7_000)));
+    match max_retry_after {
+        Some(cap) => builder.max_retry_after(cap).build().unwrap(),
+        None => builder.build().unwrap(),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_seven_second_retry_after_with_a_one_second_maximum_delay_is_never_retried_early() {
+    let op = Timed::new(ScriptedOp::new([Step::err(BOOM), Step::ok(1)]));
+    assert_eq!(
+        seven_second_hint(None).call(op.clone()).await,
+        Err(Error::Inner(BOOM))
+    );
+    assert_eq!(op.starts(), [ms(0)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn waiting_out_a_long_hint_is_an_opt_in_up_to_its_cap() {
+    let op = Timed::new(ScriptedOp::new([Step::err(BOOM), Step::ok(1)]));
+    let policy = seven_second_hint(Some(ms(10_000)));
+    assert_eq!(policy.call(op.clone()).await, Ok(1));
+    assert_eq!(
+        op.starts(),
+        [0, 7_000].map(ms),
+        "retried at the hint, not before"
+    );
+
+    let op = Timed::new(ScriptedOp::new([Step::err(BOOM), Step::ok(1)]));
+    let short_cap = seven_second_hint(Some(ms(5_000)));
+    assert_eq!(short_cap.call(op.clone()).await, Err(Error::Inner(BOOM)));
+    assert_eq!(op.starts(), [ms(0)]);
 }
 
 #[tokio::test(start_paused = true)]
