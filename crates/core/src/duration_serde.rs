@@ -1,13 +1,14 @@
 //! Durations in configs, written as people write them: `"250ms"`, `"30s"`, `"1.5s"`, `"2m"`.
 //!
 //! Use as `#[serde(with = "steadfast_core::duration_serde")]` on a `Duration`
-//! field (and [`option`] for an `Option<Duration>`). Units: `ns`, `us`, `ms`,
+//! field (and [`option`] for an `Option<Duration>`): it reads them, and
+//! writes them back in the largest unit that keeps them exact ([`to_text`]). Units: `ns`, `us`, `ms`,
 //! `s`, `m`, `h`, `d`; a bare number is rejected, so a config never silently
 //! means seconds where milliseconds were meant.
 
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serializer};
 
 /// Deserializes a duration string such as `"250ms"`.
 pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
@@ -15,9 +16,66 @@ pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duratio
     parse(&text).map_err(serde::de::Error::custom)
 }
 
+/// Serializes a duration as [`to_text`] writes it.
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
+pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&to_text(*duration))
+}
+
+/// Serializes a name as its text (for `#[serde(serialize_with = ...)]`).
+pub fn serialize_name<S: Serializer>(name: &crate::Name, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(name.as_str())
+}
+
+/// A duration as `"<whole number><unit>"`, in the largest unit that keeps it
+/// exact: whole seconds in d, h, m or s; anything finer in ms, us or ns.
+/// [`parse`] reads it back.
+///
+/// ```
+/// use std::time::Duration;
+/// use steadfast_core::duration_serde::to_text;
+///
+/// assert_eq!(to_text(Duration::from_secs(300)), "5m");
+/// assert_eq!(to_text(Duration::from_millis(1_500)), "1500ms");
+/// ```
+pub fn to_text(duration: Duration) -> String {
+    const SECONDS: [(u64, &str); 4] = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
+    if duration.subsec_nanos() == 0 {
+        let secs = duration.as_secs();
+        if secs == 0 {
+            return "0s".to_owned();
+        }
+        for (per, unit) in SECONDS {
+            if secs.is_multiple_of(per) {
+                return format!("{}{unit}", secs / per);
+            }
+        }
+    }
+    let nanos = duration.as_nanos();
+    for (per, unit) in [(1_000_000, "ms"), (1_000, "us")] {
+        if nanos.is_multiple_of(per) {
+            return format!("{}{unit}", nanos / per);
+        }
+    }
+    format!("{nanos}ns")
+}
+
 /// The same for an optional field: `null` or absent is `None`.
 pub mod option {
-    use super::{Deserialize, Deserializer, Duration, parse};
+    use super::{Deserialize, Deserializer, Duration, Serializer, parse, to_text};
+
+    /// Serializes an optional duration; `None` as none (skip it with
+    /// `skip_serializing_if` for formats with no null, such as TOML).
+    #[allow(clippy::ref_option)] // serde's `serialize_with` passes a reference
+    pub fn serialize<S: Serializer>(
+        duration: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match duration {
+            Some(duration) => serializer.serialize_some(&to_text(*duration)),
+            None => serializer.serialize_none(),
+        }
+    }
 
     /// Deserializes an optional duration string.
     pub fn deserialize<'de, D: Deserializer<'de>>(
@@ -90,6 +148,25 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_written_exactly_and_read_back() {
+        let cases = [
+            (Duration::ZERO, "0s"),
+            (Duration::from_secs(90), "90s"),
+            (Duration::from_secs(300), "5m"),
+            (Duration::from_secs(3_600), "1h"),
+            (Duration::from_secs(2 * 86_400), "2d"),
+            (Duration::from_millis(250), "250ms"),
+            (Duration::from_millis(1_500), "1500ms"),
+            (Duration::from_micros(7), "7us"),
+            (Duration::from_nanos(1_000_000_001), "1000000001ns"),
+        ];
+        for (duration, written) in cases {
+            assert_eq!(to_text(duration), written);
+            assert_eq!(parse(written), Ok(duration), "{written}");
+        }
+    }
 
     #[test]
     fn parses_units() {
