@@ -12,7 +12,12 @@ use crate::window::share;
 /// A [`Breaker`](crate::Breaker)'s state and counters, for `/health`,
 /// `/ready` and metrics. Take one with
 /// [`Inspect::snapshot`](steadfast_core::Inspect::snapshot).
+///
+/// With the `serde` feature it serializes with these field names; the state
+/// is `"closed"`, `"open"`, `"half_open"`, …, and a duration text such as
+/// `"4s"`.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct BreakerSnapshot {
     /// The breaker's name.
@@ -32,6 +37,10 @@ pub struct BreakerSnapshot {
     /// Failures in a row, as the consecutive-failures rule counts them.
     pub consecutive_failures: u32,
     /// For an open breaker, the time until it lets a trial through.
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "steadfast_core::duration_serde::option::serialize")
+    )]
     pub time_until_half_open: Option<Duration>,
     /// Trial calls running now (half-open).
     pub trials_in_flight: u32,

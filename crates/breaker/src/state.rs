@@ -4,6 +4,11 @@ use std::fmt;
 
 /// The state of a breaker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum State {
     /// Calls go through and are counted; a trip rule may open the breaker.

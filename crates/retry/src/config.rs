@@ -8,7 +8,7 @@ use crate::{Backoff, BudgetConfig};
 
 /// When hedged attempts start; see [`HedgeConfig`] and the [crate docs](crate#hedging).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(tag = "mode", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum HedgeMode {
@@ -34,7 +34,7 @@ pub enum HedgeMode {
 /// `"fallback"` take no delay). Serde cannot reject unknown fields of a
 /// flattened mode, so misspelt fields here are ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct HedgeConfig {
     /// When hedged attempts start.
@@ -124,7 +124,7 @@ impl HedgeConfig {
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[non_exhaustive]
 pub struct RetryConfig {

@@ -138,7 +138,10 @@ impl<C, H> Shared<C, H> {
 }
 
 /// A [`Retry`]'s counters and budget state, summed over every clone.
+///
+/// With the `serde` feature it serializes with these field names.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RetrySnapshot {
     /// The policy's name.

@@ -15,7 +15,7 @@ use steadfast_core::ConfigError;
 /// `trial_deadline` counts as failed, so a hung call cannot wedge the
 /// breaker half-open.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields, default))]
 #[non_exhaustive]
 pub struct HalfOpen {

@@ -15,7 +15,7 @@ use steadfast_core::ConfigError;
 /// `j` of itself (never lengthened, so `max` holds), so that many instances
 /// that opened together do not probe together.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields, default))]
 #[non_exhaustive]
 pub struct OpenDuration {

@@ -9,7 +9,7 @@ use steadfast_core::ConfigError;
 /// The rate is judged only once at least `min_calls` calls are in the window,
 /// so a breaker that has seen two calls, one failed, does not call that 50 %.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct CountWindow {
@@ -55,7 +55,7 @@ impl CountWindow {
 /// sweeps. The rate is judged only once at least `min_throughput` calls are
 /// in the window.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct TimeWindow {
@@ -128,7 +128,7 @@ impl TimeWindow {
 
 /// A window over which a rate is measured: the last N calls or the last T of time.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Window {
@@ -162,7 +162,7 @@ fn validate_rate(rate: f64, field: &'static str) -> Result<(), ConfigError> {
 
 /// Trip when the share of failed calls in a window reaches `rate`.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct FailureRate {
@@ -190,7 +190,7 @@ impl FailureRate {
 /// Its duration counts from the first time it waited (the first `Pending`):
 /// a call that completes in its first poll took no time.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct SlowCallRate {

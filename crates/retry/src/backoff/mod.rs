@@ -43,7 +43,7 @@ pub use delays::Delays;
 
 /// How the waits of a [`Backoff`] are randomised.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Jitter {
@@ -69,7 +69,7 @@ pub enum Jitter {
 /// With the `serde` feature it deserializes, tagged by `kind`:
 /// `{ "kind": "exponential", "initial": "100ms", "multiplier": 2.0, "max": "10s", "jitter": "full" }`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
     feature = "serde",
     serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)

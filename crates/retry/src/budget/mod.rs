@@ -42,7 +42,7 @@ pub(crate) use window::{Budget, Permit};
 
 /// The budget's limits; see the [module docs](self).
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 #[non_exhaustive]
 pub struct BudgetConfig {
@@ -125,6 +125,7 @@ impl BudgetConfig {
 
 /// The budget's state: what counts in the window now and what it allows.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct BudgetSnapshot {
     /// Calls credited to the window.
