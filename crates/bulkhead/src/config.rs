@@ -87,7 +87,6 @@ impl OverloadConfig {
 #[non_exhaustive]
 pub struct BulkheadConfig {
     /// The name shown in errors, events and snapshots. Default `"bulkhead"`.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Calls allowed in flight at once (the starting limit when adaptive).
     /// At least 1. Default 10.

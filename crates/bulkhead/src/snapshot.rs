@@ -30,7 +30,6 @@ use steadfast_core::Name;
 #[non_exhaustive]
 pub struct BulkheadSnapshot {
     /// The bulkhead's name.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The concurrency limit now (it moves when adaptive).
     pub limit: u32,

@@ -41,7 +41,6 @@ const POLICY: &str = "cache";
 #[non_exhaustive]
 pub struct CacheConfig {
     /// The name shown in events, snapshots and errors. Default `"cache"`.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// How long a stored value is fresh: served without a fetch. Greater than
     /// zero. Default 60 s. A call may set its own, and

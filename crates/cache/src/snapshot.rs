@@ -53,7 +53,6 @@ pub(crate) fn bump(counter: &AtomicU64) {
 #[non_exhaustive]
 pub struct CacheSnapshot {
     /// The cache's name.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Entries held by the store, as it counts them (moka's count lags its
     /// batched maintenance).

@@ -22,11 +22,6 @@ pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S:
     serializer.serialize_str(&to_text(*duration))
 }
 
-/// Serializes a name as its text (for `#[serde(serialize_with = ...)]`).
-pub fn serialize_name<S: Serializer>(name: &crate::Name, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(name.as_str())
-}
-
 /// A duration as `"<whole number><unit>"`, in the largest unit that keeps it
 /// exact: whole seconds in d, h, m or s; anything finer in ms, us or ns.
 /// [`parse`] reads it back.

@@ -118,7 +118,6 @@ impl<S, C> fmt::Debug for Optional<S, C> {
 #[non_exhaustive]
 pub struct OptionalSnapshot {
     /// The policy's name.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Calls not made because the breaker was open.
     pub skipped: u64,

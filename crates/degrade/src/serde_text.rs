@@ -1,7 +1,6 @@
-//! Serializing configs and snapshots as they are written: names as strings,
-//! durations as `"30s"`, `"250ms"`, through
-//! [`steadfast_core::duration_serde`], which reads them back.
+//! Durations in configs and snapshots, written as configs read them
+//! (`"30s"`, `"250ms"`), through [`steadfast_core::duration_serde`].
 
 pub(crate) use steadfast_core::duration_serde::{
-    option::serialize as option_duration, serialize as duration, serialize_name as name,
+    option::serialize as option_duration, serialize as duration,
 };

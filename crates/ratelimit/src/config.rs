@@ -42,7 +42,6 @@ pub enum Mode {
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct TierConfig {
     /// The tier's name ("pro"); unique within a limiter.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The tier's quota.
     pub quota: Quota,
@@ -92,10 +91,7 @@ pub struct AbuseConfig {
 #[non_exhaustive]
 pub struct RateLimiterConfig {
     /// Shown in errors, events and snapshots. Default `"ratelimit"`.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default = "default_name", serialize_with = "crate::serde_text::name")
-    )]
+    #[cfg_attr(feature = "serde", serde(default = "default_name"))]
     pub name: Name,
     /// The algorithm. Default GCRA.
     #[cfg_attr(feature = "serde", serde(default))]

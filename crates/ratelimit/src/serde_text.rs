@@ -1,5 +1,4 @@
-//! Serializing configs and snapshots as they are written: names as strings,
-//! durations as `"30s"`, `"250ms"` (through [`steadfast_core::duration_serde`],
+//! Serializing configs and snapshots as they are written: durations as `"30s"`, `"250ms"` (through [`steadfast_core::duration_serde`],
 //! which reads them back), and the limiter's own spellings.
 
 use std::time::Duration;
@@ -8,9 +7,7 @@ use serde::{Deserialize, Deserializer, Serializer};
 use steadfast_core::duration_serde::parse;
 use steadfast_core::time::TimeSource;
 
-pub(crate) use steadfast_core::duration_serde::{
-    serialize as duration, serialize_name as name, to_text as text,
-};
+pub(crate) use steadfast_core::duration_serde::{serialize as duration, to_text as text};
 
 /// An interval that may be switched off (`sweep_interval`): `None` is
 /// written `"off"`, which TOML can hold where it has no null (an absent

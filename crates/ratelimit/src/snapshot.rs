@@ -51,7 +51,6 @@ pub struct RateLimitState {
 #[non_exhaustive]
 pub struct RateLimiterSnapshot {
     /// The limiter's name.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Its algorithm.
     pub algorithm: Algorithm,

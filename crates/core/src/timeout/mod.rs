@@ -25,8 +25,6 @@
 
 mod config;
 mod future;
-#[cfg(feature = "serde")]
-mod serde_text;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -98,10 +96,12 @@ struct Shared {
 #[non_exhaustive]
 pub struct TimeoutSnapshot {
     /// The timeout's name.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "serde_text::name"))]
     pub name: Name,
     /// The limit.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "serde_text::duration"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::duration_serde::serialize")
+    )]
     pub limit: Duration,
     /// Calls cancelled so far, by every clone.
     pub timeouts: u64,

@@ -86,7 +86,6 @@ impl<P, C> fmt::Debug for Fallback<P, C> {
 #[non_exhaustive]
 pub struct FallbackSnapshot {
     /// The fallback's name.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Failed calls answered with the fallback.
     pub served: u64,

@@ -145,7 +145,6 @@ impl<T, K, C> fmt::Debug for LastKnownGood<T, K, C> {
 #[non_exhaustive]
 pub struct LastKnownGoodConfig {
     /// The name shown in events and snapshots. Default `"last-known-good"`.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The oldest value that may be served. Greater than zero. Default 5 min.
     #[cfg_attr(
@@ -209,7 +208,6 @@ impl LastKnownGoodConfig {
 #[non_exhaustive]
 pub struct LastKnownGoodSnapshot {
     /// The policy's name.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Values remembered now.
     pub entries: usize,

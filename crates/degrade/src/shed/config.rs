@@ -24,7 +24,6 @@ use steadfast_core::{ConfigError, Name, Priority};
 #[non_exhaustive]
 pub struct ShedClass {
     /// The class's name, the user's own ("free", "paid", "critical").
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The lowest priority in the class (0–255 in configs).
     #[cfg_attr(
@@ -100,7 +99,6 @@ impl ShedClass {
 #[non_exhaustive]
 pub struct LoadShedderConfig {
     /// The name shown in errors, events and snapshots. Default `"shedder"`.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The classes, in any order. At least one.
     pub classes: Vec<ShedClass>,

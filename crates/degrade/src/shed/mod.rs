@@ -92,7 +92,6 @@ impl fmt::Debug for LoadShedder {
 #[non_exhaustive]
 pub struct LoadShedderSnapshot {
     /// The shedder's name.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Calls in flight, every class together.
     pub in_flight: u32,
@@ -113,7 +112,6 @@ pub struct LoadShedderSnapshot {
 #[non_exhaustive]
 pub struct ShedClassSnapshot {
     /// The class's name.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Calls of the class admitted.
     pub admitted: u64,

@@ -41,7 +41,6 @@ const BUCKETS: u32 = 10;
 #[non_exhaustive]
 pub struct AdaptiveThrottleConfig {
     /// The name shown in errors, events and snapshots. Default `"throttle"`.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// The multiplier `K`: how many calls per accepted one are let through;
     /// at least 1. Default 2.
@@ -184,7 +183,6 @@ impl<C> fmt::Debug for AdaptiveThrottle<C> {
 #[non_exhaustive]
 pub struct AdaptiveThrottleSnapshot {
     /// The throttle's name.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Calls tried over the window, throttled ones included.
     pub requests: u64,

@@ -18,7 +18,6 @@ const POLICY: &str = "lockout";
 #[non_exhaustive]
 pub struct LockoutConfig {
     /// Shown in errors, events and snapshots. Default `"lockout"`.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Failures within `window` that lock a key. Default 5; must be greater than zero.
     pub max_failures: u32,

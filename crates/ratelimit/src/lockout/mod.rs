@@ -134,7 +134,6 @@ struct State {
 #[non_exhaustive]
 pub struct LockoutSnapshot {
     /// The lockout's name.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::serde_text::name"))]
     pub name: Name,
     /// Keys with failures or lockouts on record.
     pub keys_tracked: usize,
