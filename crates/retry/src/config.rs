@@ -159,8 +159,8 @@ pub struct RetryConfig {
         serde(default, with = "steadfast_core::duration_serde::option")
     )]
     pub max_retry_after: Option<Duration>,
-    /// The retry budget shared by every clone (default on: 20 % over 10 s,
-    /// plus 10 per second); `None` disables it.
+    /// The retry budget shared by every clone (default on: 5 tokens, a fifth
+    /// of a token earned per success); `None` disables it.
     pub budget: Option<BudgetConfig>,
     /// Hedging instead of sequential retries (default: off).
     pub hedging: Option<HedgeConfig>,

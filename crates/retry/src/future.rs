@@ -35,7 +35,7 @@ use steadfast_core::{Classifier, Context, Error, Outcome, classify};
 
 use crate::RetryAfter;
 use crate::hedge::{BoxedExtra, Companion, Entry, Extra, Hedging};
-use crate::policy::Shared;
+use crate::policy::{Counters, Shared};
 use crate::source::{CallContext, Source};
 
 pin_project! {
@@ -126,7 +126,15 @@ where
         cx: &mut TaskContext<'_>,
         out: &mut Option<Result<T, Error<E>>>,
     ) {
+        let shared = self.shared;
         if let Poll::Ready(answer) = self.poll_rest(entry, cx) {
+            // The classifier is asked again here, off the fast path, rather
+            // than threading each way out of the retry loop and the hedges
+            // through a counter. A first success never comes here.
+            let (outcome, answer) = classify(&shared.classifier, answer);
+            if outcome == Outcome::Failure {
+                Counters::add(&shared.counters.failures);
+            }
             *out = Some(answer);
         }
     }

@@ -69,8 +69,8 @@ impl<C, H> Launcher<'_, C, H> {
             return None;
         }
         if let Some(budget) = &self.shared.budget {
-            let calls = self.shared.counters.calls.sum();
-            let Some(permit) = budget.try_acquire(now, calls) else {
+            let unfailed = self.shared.counters.unfailed();
+            let Some(permit) = budget.try_acquire(unfailed) else {
                 Counters::add(&self.shared.counters.budget_exhausted);
                 tracing::trace!(policy = %self.shared.name(), "hedge refused: budget spent");
                 self.closed = true;

@@ -11,9 +11,10 @@
 //! - **Backoff with jitter** ([`Backoff`], [`Jitter`]): constant, linear or
 //!   exponential waits, spread by full, equal or decorrelated jitter from a
 //!   seedable source, so runs replay exactly.
-//! - **A budget** ([`budget`]): across every clone of the policy, retries add
-//!   at most 20 % to the calls of the last 10 s, plus 10 per second. When it
-//!   is spent, a failed call fails at once with its error.
+//! - **A budget** ([`budget`]): across every clone of the policy, a bucket of
+//!   5 retry tokens that only successes refill (a fifth of a token each). In a
+//!   total outage a policy retries at most 5 times in all, whatever its call
+//!   rate. When it is spent, a failed call fails at once with its error.
 //! - **Deadlines**: the retry reads the deadline an outer
 //!   [`Timeout`](steadfast_core::Timeout) sets. It never sleeps past it, and
 //!   gives up at once, with the last error, when the next attempt could not

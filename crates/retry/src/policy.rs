@@ -77,8 +77,11 @@ impl<C, H> fmt::Debug for Retry<C, H> {
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     /// Calls started: the only counter a first success touches, so it is a
-    /// [`Tally`] (no locked instruction).
+    /// [`Tally`] (no locked instruction), bumped as the call starts (bumped
+    /// as a success returns, it costs a first success a quarter more).
     pub(crate) calls: Tally,
+    /// Calls that ended in failure (only ever on the slow path).
+    pub(crate) failures: AtomicU64,
     pub(crate) retries: AtomicU64,
     pub(crate) budget_exhausted: AtomicU64,
     pub(crate) hedges_started: AtomicU64,
@@ -88,6 +91,15 @@ pub(crate) struct Counters {
 impl Counters {
     pub(crate) fn add(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Calls started and not failed: the successes, and the calls still
+    /// running, credited until they fail. What the budget earns from.
+    pub(crate) fn unfailed(&self) -> i64 {
+        let failures = self.failures.load(Ordering::Relaxed);
+        let calls = self.calls.sum();
+        // Counts far below 2^63.
+        i64::try_from(calls).unwrap_or(i64::MAX) - i64::try_from(failures).unwrap_or(i64::MAX)
     }
 }
 
@@ -148,6 +160,8 @@ pub struct RetrySnapshot {
     pub name: Name,
     /// Calls made through the policy.
     pub calls: u64,
+    /// Calls that ended in failure, after every retry they were allowed.
+    pub failures: u64,
     /// Attempts started: first attempts, retries and hedges.
     pub attempts: u64,
     /// Retries started (hedges not included).
@@ -158,7 +172,7 @@ pub struct RetrySnapshot {
     pub hedges_started: u64,
     /// Calls answered by a hedged attempt rather than the first.
     pub hedges_won: u64,
-    /// The budget's window, when the budget is on.
+    /// The budget's bucket, when the budget is on.
     pub budget: Option<BudgetSnapshot>,
 }
 
@@ -195,7 +209,7 @@ impl<C, H> Retry<C, H> {
         let budget = config
             .budget
             .as_ref()
-            .map(|b| Budget::new(config.name.clone(), b, time::now()));
+            .map(|b| Budget::new(config.name.clone(), b));
         Ok(Retry {
             shared: Arc::new(Shared {
                 max_delay: config.effective_max_delay(),
@@ -227,11 +241,13 @@ impl<C, H> Inspect for Retry<C, H> {
     fn snapshot(&self) -> RetrySnapshot {
         let c = &self.shared.counters;
         let calls = c.calls.sum();
+        let failures = c.failures.load(Ordering::Relaxed);
         let retries = c.retries.load(Ordering::Relaxed);
         let hedges_started = c.hedges_started.load(Ordering::Relaxed);
         RetrySnapshot {
             name: self.shared.config.name.clone(),
             calls,
+            failures,
             attempts: calls + retries + hedges_started,
             retries,
             budget_exhausted: c.budget_exhausted.load(Ordering::Relaxed),
@@ -241,7 +257,7 @@ impl<C, H> Inspect for Retry<C, H> {
                 .shared
                 .budget
                 .as_ref()
-                .map(|b| b.snapshot(time::now(), calls)),
+                .map(|b| b.snapshot(c.unfailed())),
         }
     }
 }

@@ -107,8 +107,19 @@ impl<C, H> Shared<C, H> {
                 .get_or_insert_with(|| Delays::new(self.config.backoff, self.next_seed()))
                 .next()
                 .unwrap_or_default();
-            let delay = backoff.min(self.max_delay).max(floor.unwrap_or_default());
+            let backoff = backoff.min(self.max_delay);
             let now = time::now();
+            let delay = match floor {
+                // The hint decides the wait: spread it, so that callers told
+                // the same instant (an open circuit's probe, a limit's reset)
+                // do not all come back at it.
+                Some(floor) if floor >= backoff => spread_hint(
+                    floor,
+                    self.next_seed(),
+                    deadline.map(|d| d.saturating_duration_since(now)),
+                ),
+                _ => backoff,
+            };
             // A wait too long to represent ends past any deadline.
             let at = now.checked_add(delay);
             if let Some(d) = deadline
@@ -118,8 +129,8 @@ impl<C, H> Shared<C, H> {
             }
             let permit = match &self.budget {
                 Some(budget) => {
-                    let calls = self.counters.calls.sum();
-                    let Some(permit) = budget.try_acquire(now, calls) else {
+                    let unfailed = self.counters.unfailed();
+                    let Some(permit) = budget.try_acquire(unfailed) else {
                         Counters::add(&self.counters.budget_exhausted);
                         return Err(GiveUp::Budget);
                     };
@@ -136,6 +147,28 @@ impl<C, H> Shared<C, H> {
         });
         (plan, result)
     }
+}
+
+/// The largest share of a Retry-After hint added to it at random.
+pub(crate) const HINT_SPREAD: f64 = 0.2;
+
+/// A wait of `floor` lengthened by a random share of up to [`HINT_SPREAD`]
+/// of it, drawn from `seed`: never before the hint. Where `room` (the time
+/// left before the deadline) cannot hold the spread, the spread shrinks to
+/// what fits, so a hint that fits is never refused for its jitter.
+pub(crate) fn spread_hint(floor: Duration, seed: u64, room: Option<Duration>) -> Duration {
+    // 53 random bits: a uniform share in [0, 1).
+    #[allow(clippy::cast_precision_loss)]
+    let unit = (seed >> 11) as f64 / (1u64 << 53) as f64;
+    let mut spread = floor.mul_f64(HINT_SPREAD * unit);
+    if let Some(room) = room {
+        // Keep the wait strictly before the deadline when the floor is.
+        let fits = room
+            .saturating_sub(floor)
+            .saturating_sub(Duration::from_nanos(1));
+        spread = spread.min(fits);
+    }
+    floor.saturating_add(spread)
 }
 
 /// Retries until an attempt is not a failure or a limit says stop; the

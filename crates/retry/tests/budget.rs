@@ -1,5 +1,9 @@
 //! The retry budget through the policy: on by default, shared by clones,
-//! tunable, can be disabled, given back when a waiting retry is dropped.
+//! refilled by successes only, tunable, can be disabled, given back when a
+//! waiting retry is dropped.
+
+// Token counts are whole millionths: comparing them exactly is sound.
+#![allow(clippy::float_cmp)]
 
 mod common;
 
@@ -11,9 +15,9 @@ use steadfast_core::testing::{ScriptedOp, Step, TestError};
 use steadfast_core::{Error, Inspect, Policy};
 use steadfast_retry::{Backoff, BudgetConfig, Retry};
 
-/// A reserve of 10 retries (1 per second over 10 s) and nothing per call.
+/// A bucket of 10 retries that successes do not refill.
 fn reserve_of_ten() -> BudgetConfig {
-    BudgetConfig::new().ratio(0.0).min_per_second(1)
+    BudgetConfig::new().ratio(0.0).capacity(10)
 }
 
 fn retry(budget: Option<BudgetConfig>) -> Retry {
@@ -33,14 +37,11 @@ fn the_budget_is_on_by_default() {
     let snap = Retry::default().snapshot();
     let budget = snap.budget.expect("on by default");
     assert_eq!(
-        (budget.calls, budget.retries, budget.exhausted),
-        (0, 0, false)
+        (budget.tokens, budget.capacity, budget.exhausted),
+        (5.0, 5, false)
     );
-    // 10 per second over 10 s.
-    assert!((budget.allowance - 100.0).abs() < 1e-9);
     let config = Retry::default().config().budget.unwrap();
-    assert!((config.ratio - 0.2).abs() < 1e-12);
-    assert_eq!((config.window, config.min_per_second), (ms(10_000), 10));
+    assert_eq!((config.ratio, config.capacity), (0.2, 5));
 }
 
 #[tokio::test(start_paused = true)]
@@ -61,41 +62,52 @@ async fn a_spent_budget_fails_the_call_with_its_last_error() {
     assert_eq!(
         (
             snap.calls,
+            snap.failures,
             snap.attempts,
             snap.retries,
             snap.budget_exhausted
         ),
-        (6, 16, 10, 1)
+        (6, 6, 16, 10, 1)
     );
     let budget = snap.budget.unwrap();
-    assert_eq!((budget.retries, budget.exhausted), (10, true));
+    assert_eq!((budget.tokens, budget.exhausted), (0.0, true));
 
-    // Once the window has slid past, retries are allowed again.
-    tokio::time::advance(ms(10_000)).await;
+    // Time alone gives nothing back: only successes refill the bucket.
+    tokio::time::advance(ms(3_600_000)).await;
     assert_eq!(retry.call(op.clone()).await, Err(Error::Inner(BOOM)));
-    assert_eq!(op.invocations(), 19);
-    assert!(!retry.snapshot().budget.unwrap().exhausted);
+    assert_eq!(op.invocations(), 17);
+    assert!(retry.snapshot().budget.unwrap().exhausted);
 }
 
 #[tokio::test(start_paused = true)]
-async fn calls_earn_retries() {
-    // No reserve to speak of: half a retry per call.
-    let retry = retry(Some(BudgetConfig::new().ratio(0.5).min_per_second(0)));
-    let ok = ScriptedOp::<u32, TestError>::always_ok(1);
-    for _ in 0..8 {
-        assert_eq!(retry.call(ok.clone()).await, Ok(1));
-    }
-    // 8 calls, then failing calls, each of which may retry twice.
+async fn successes_earn_retries() {
+    // Half a token per success; five failing calls empty the bucket of 10.
+    let retry = retry(Some(BudgetConfig::new().ratio(0.5).capacity(10)));
     let failing = ScriptedOp::<u32, TestError>::always_err(BOOM);
-    for _ in 0..2 {
+    for _ in 0..5 {
         let _ = retry.call(failing.clone()).await;
     }
-    // At 9 and 10 calls (4.5 and 5 allowed) both retries went through; at
-    // 11 calls (5.5 allowed) the fifth retry does and the sixth is refused.
+    // A running call's share is credited until it fails; the first one's was
+    // clipped by the full bucket, so taking it back leaves half a token owed.
+    assert_eq!(retry.snapshot().budget.unwrap().tokens, -0.5);
+    let ok = ScriptedOp::<u32, TestError>::always_ok(1);
+    for _ in 0..3 {
+        assert_eq!(retry.call(ok.clone()).await, Ok(1));
+    }
+    // 1 token, and the next failing call's own share while it runs: it
+    // retries once, then is refused.
     let _ = retry.call(failing.clone()).await;
     let snap = retry.snapshot();
-    assert_eq!((snap.retries, snap.budget_exhausted), (5, 1));
-    assert_eq!(failing.invocations(), 3 + 3 + 2);
+    assert_eq!((snap.retries, snap.budget_exhausted), (11, 1));
+    assert_eq!(failing.invocations(), 15 + 2);
+    assert_eq!(snap.budget.unwrap().tokens, 0.0);
+    // A call that succeeds after a retry earns too.
+    let flaky = ScriptedOp::<u32, TestError>::new([Step::err(BOOM), Step::ok(2)]);
+    let _ = retry.call(ok.clone()).await;
+    assert_eq!(retry.call(flaky.clone()).await, Ok(2));
+    let snap = retry.snapshot();
+    assert_eq!((snap.calls, snap.failures, snap.retries), (11, 6, 12));
+    assert_eq!(snap.budget.unwrap().tokens, 0.0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -123,9 +135,9 @@ async fn a_retry_dropped_while_it_waits_gives_its_budget_back() {
         let mut call = pin!(retry.call(op.clone()));
         // The first attempt fails; the call now waits to retry, holding a retry.
         assert!(call.as_mut().now_or_never().is_none());
-        assert_eq!(retry.snapshot().budget.unwrap().retries, 1);
+        assert_eq!(retry.snapshot().budget.unwrap().tokens, 9.0);
     }
     let snap = retry.snapshot();
-    assert_eq!((snap.retries, snap.budget.unwrap().retries), (0, 0));
+    assert_eq!((snap.retries, snap.budget.unwrap().tokens), (0, 10.0));
     assert_eq!(op.invocations(), 1);
 }

@@ -33,8 +33,8 @@ fn bad_values_are_rejected_by_name() {
         "budget.ratio"
     );
     assert_eq!(
-        field_of(Retry::builder().budget(BudgetConfig::new().window(Duration::ZERO))),
-        "budget.window"
+        field_of(Retry::builder().budget(BudgetConfig::new().capacity(0))),
+        "budget.capacity"
     );
     assert_eq!(
         field_of(Retry::builder().hedging(HedgeConfig::delayed(Duration::ZERO))),
@@ -76,7 +76,7 @@ mod serde {
                 "max_elapsed": "3s",
                 "backoff": { "kind": "linear", "initial": "10ms", "step": "20ms", "max": "1s", "jitter": "equal" },
                 "max_delay": "2s",
-                "budget": { "ratio": 0.1, "window": "30s", "min_per_second": 2 },
+                "budget": { "ratio": 0.1, "capacity": 20 },
                 "hedging": { "mode": "delayed", "delay": "75ms", "max_hedged": 2 },
                 "seed": 9
             }"#,
@@ -93,12 +93,7 @@ mod serde {
         assert_eq!(config.max_delay, Some(ms(2_000)));
         assert_eq!(
             config.budget,
-            Some(
-                BudgetConfig::new()
-                    .ratio(0.1)
-                    .window(ms(30_000))
-                    .min_per_second(2)
-            )
+            Some(BudgetConfig::new().ratio(0.1).capacity(20))
         );
         let hedging = config.hedging.unwrap();
         assert_eq!(hedging.mode, HedgeMode::Delayed { delay: ms(75) });

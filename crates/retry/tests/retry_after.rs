@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use common::{BOOM, Timed, ms};
+use common::{BOOM, Timed, assert_spread_after, ms};
 use steadfast_core::testing::{ScriptedOp, Step, TestError};
 use steadfast_core::{
     CircuitOpen, Context, Error, ErrorKind, Next, Pipeline, Policy, RateLimited, Shed, Timeout,
@@ -81,7 +81,8 @@ fn hinting(
 async fn a_hint_from_the_operation_sets_a_floor() {
     let op = Timed::new(ScriptedOp::new([Step::err(BOOM), Step::ok(1)]));
     assert_eq!(hinting(ms(2_000)).call(op.clone()).await, Ok(1));
-    assert_eq!(op.starts(), [0, 2_000].map(ms));
+    assert_eq!(op.starts()[0], ms(0));
+    assert_spread_after(op.gaps()[0], ms(2_000));
 }
 
 #[tokio::test(start_paused = true)]
@@ -135,11 +136,8 @@ async fn waiting_out_a_long_hint_is_an_opt_in_up_to_its_cap() {
     let op = Timed::new(ScriptedOp::new([Step::err(BOOM), Step::ok(1)]));
     let policy = seven_second_hint(Some(ms(10_000)));
     assert_eq!(policy.call(op.clone()).await, Ok(1));
-    assert_eq!(
-        op.starts(),
-        [0, 7_000].map(ms),
-        "retried at the hint, not before"
-    );
+    assert_eq!(op.starts().len(), 2);
+    assert_spread_after(op.gaps()[0], ms(7_000));
 
     let op = Timed::new(ScriptedOp::new([Step::err(BOOM), Step::ok(1)]));
     let short_cap = seven_second_hint(Some(ms(5_000)));
@@ -162,11 +160,9 @@ async fn rate_limited_is_retried_after_its_retry_after() {
         Pipeline::new(retry()).then(rejects(1, || RateLimited::new("limiter", ms(3_000)).into()));
     let op = Timed::new(ScriptedOp::always_ok(4));
     assert_eq!(pipeline.call(op.clone()).await, Ok(4));
-    assert_eq!(
-        op.starts(),
-        [ms(3_000)],
-        "the operation ran once, after the wait"
-    );
+    // The operation ran once, after the wait.
+    assert_eq!(op.starts().len(), 1);
+    assert_spread_after(op.starts()[0], ms(3_000));
 }
 
 #[tokio::test(start_paused = true)]
@@ -196,7 +192,8 @@ async fn an_open_circuit_whose_retry_after_fits_is_retried_then() {
     let pipeline = Pipeline::new(retry()).then(inner);
     let op = Timed::new(ScriptedOp::always_ok(4));
     assert_eq!(pipeline.call(op.clone()).await, Ok(4));
-    assert_eq!(op.starts(), [ms(2_000)]);
+    assert_eq!(op.starts().len(), 1);
+    assert_spread_after(op.starts()[0], ms(2_000));
 }
 
 #[tokio::test(start_paused = true)]
@@ -229,4 +226,38 @@ async fn a_timeout_is_retried_after_the_backoff() {
     let op = Timed::new(ScriptedOp::new([Step::hang(), Step::ok(2)]));
     assert_eq!(pipeline.call(op.clone()).await, Ok(2));
     assert_eq!(op.starts(), [0, 110].map(ms));
+}
+
+#[tokio::test(start_paused = true)]
+async fn callers_told_the_same_instant_do_not_come_back_together() {
+    // 200 calls refused at once by an open circuit whose probe is in 2 s.
+    let retry = Retry::builder()
+        .max_attempts(2)
+        .max_delay(ms(5_000))
+        .no_budget()
+        .seed(11)
+        .build()
+        .unwrap();
+    let inner = rejects(200, || CircuitOpen::new("breaker", Some(ms(2_000))).into());
+    let pipeline = Pipeline::new(retry).then(inner);
+    let op = Timed::new(ScriptedOp::always_ok(4));
+    let calls: Vec<_> = (0..200).map(|_| pipeline.call(op.clone())).collect();
+    for answer in futures::future::join_all(calls).await {
+        assert_eq!(answer, Ok(4));
+    }
+    let starts = op.starts();
+    assert_eq!(starts.len(), 200);
+    // None before the hint, all within a fifth more, spread evenly enough that
+    // no 40 ms (a tenth of the spread) holds more than twice its share.
+    for start in &starts {
+        assert_spread_after(*start, ms(2_000));
+    }
+    for slot in 0..10u32 {
+        let from = ms(2_000) + ms(40) * slot;
+        let within = starts
+            .iter()
+            .filter(|s| **s >= from && **s < from + ms(40))
+            .count();
+        assert!(within <= 40, "{within} retries in [{from:?}, +40ms)");
+    }
 }

@@ -63,3 +63,14 @@ pub fn ms(n: u64) -> Duration {
 }
 
 pub const BOOM: TestError = TestError::new("boom");
+
+/// Asserts that a wait the Retry-After hint `hint` decided lasted at least
+/// the hint and at most a fifth more (the spread that keeps callers told the
+/// same instant apart).
+#[track_caller]
+pub fn assert_spread_after(actual: Duration, hint: Duration) {
+    assert!(
+        actual >= hint && actual <= hint + hint / 5,
+        "waited {actual:?} for a hint of {hint:?}"
+    );
+}
