@@ -63,7 +63,7 @@ pub fn closed_breaker(id: &str) -> Option<Breaker> {
 ///
 /// If the breaker does not open: the benchmark would time something else.
 pub fn open_breaker(rt: &tokio::runtime::Runtime) -> Breaker {
-    let breaker = Breaker::builder()
+    let breaker = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(1)
         .open_for(Duration::from_secs(3_600))
         .build()

@@ -247,7 +247,7 @@ fn breaker(rt: &tokio::runtime::Runtime) {
     use steadfast::breaker::{Breaker, BreakerConfig};
     use tower::ServiceExt;
 
-    let like_recloser = Breaker::builder()
+    let like_recloser = Breaker::builder_from(BreakerConfig::empty())
         .failure_rate_over_calls(0.5, 100, 100)
         .build()
         .expect("a valid rule");
@@ -260,7 +260,7 @@ fn breaker(rt: &tokio::runtime::Runtime) {
         "breaker_closed/steadfast-standard",
         allocs_per_call(rt, CALLS, || standard.call(op)),
     );
-    let all = Breaker::builder()
+    let all = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(5)
         .failure_rate_over_calls(0.5, 100, 20)
         .failure_rate_over_time(0.5, Duration::from_secs(10), 20)

@@ -72,9 +72,15 @@ impl Breaker {
             .expect("the standard preset is a valid configuration")
     }
 
-    /// A builder starting from no trip rule ([`BreakerConfig::empty`]).
+    /// A builder starting from the standard preset
+    /// ([`BreakerConfig::standard`], what [`Breaker::new`] builds): each
+    /// setter changes that part of it, so `Breaker::builder().build()` is
+    /// `Breaker::new()`. The failure-rate setters add to the preset's rule;
+    /// [`clear_trip_rules`](BreakerBuilder::clear_trip_rules) starts the trip
+    /// rules afresh, and [`builder_from`](Self::builder_from) starts from any
+    /// other config ([`BreakerConfig::empty`] for nothing at all).
     pub fn builder() -> BreakerBuilder {
-        BreakerBuilder::new(BreakerConfig::empty())
+        BreakerBuilder::new(BreakerConfig::standard())
     }
 
     /// A builder starting from `config` (a preset, or a deserialized config).

@@ -65,6 +65,15 @@ impl<C> BreakerBuilder<C> {
         self
     }
 
+    /// Removes every trip rule so far (the standard preset's among them), so
+    /// that the rules set next are the only ones.
+    pub fn clear_trip_rules(mut self) -> Self {
+        self.config.consecutive_failures = None;
+        self.config.failure_rates.clear();
+        self.config.slow_call_rate = None;
+        self
+    }
+
     /// Trip after `n` failures in a row.
     pub fn consecutive_failures(mut self, n: u32) -> Self {
         self.config.consecutive_failures = Some(n);
@@ -106,7 +115,8 @@ impl<C> BreakerBuilder<C> {
         )
     }
 
-    /// How long the breaker stays open (default a fixed 30 s).
+    /// How long the breaker stays open (the standard preset: 5 s, doubling on
+    /// each failed probe up to 2 min, 10 % jitter).
     pub fn open_duration(mut self, open: OpenDuration) -> Self {
         self.config.open_duration = open;
         self
@@ -117,13 +127,15 @@ impl<C> BreakerBuilder<C> {
         self.open_duration(OpenDuration::fixed(duration))
     }
 
-    /// The half-open probing (default one trial that must succeed within 30 s).
+    /// The half-open probing (the standard preset: 3 trials, 2 of which must
+    /// succeed, each within 10 s).
     pub fn half_open(mut self, half_open: HalfOpen) -> Self {
         self.config.half_open = half_open;
         self
     }
 
-    /// Admit `k` trials, all of which must succeed, keeping the trial deadline.
+    /// Admit `k` trials, keeping the share that must succeed and the trial
+    /// deadline.
     pub fn trials(mut self, k: u32) -> Self {
         self.config.half_open.trials = k;
         self

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures::FutureExt;
-use steadfast_breaker::{Breaker, HalfOpen, State};
+use steadfast_breaker::{Breaker, BreakerConfig, HalfOpen, State};
 use steadfast_core::testing::{ScriptedOp, TestError};
 use steadfast_core::{Inspect, Pipeline, Policy, Timeout};
 use tokio::time::advance;
@@ -29,7 +29,7 @@ async fn trials_dropped_at_each_await_point_free_their_slots() {
     // An operation with three await points, 10 ms each; dropped before the
     // first poll, after each await point, or never (it completes).
     for polls in 0..=4 {
-        let b = Breaker::builder()
+        let b = Breaker::builder_from(BreakerConfig::empty())
             .consecutive_failures(1)
             .open_for(ms(100))
             .half_open(HalfOpen::new(2))
@@ -62,7 +62,7 @@ async fn trials_dropped_at_each_await_point_free_their_slots() {
 
 #[tokio::test(start_paused = true)]
 async fn dropped_calls_in_a_pipeline_leave_nothing_behind() {
-    let breaker = Breaker::builder()
+    let breaker = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(1)
         .open_for(ms(50))
         .half_open(HalfOpen::new(1))
@@ -88,7 +88,7 @@ async fn dropped_calls_in_a_pipeline_leave_nothing_behind() {
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_closed_call_records_nothing() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .failure_rate_over_calls(0.5, 10, 1)
         .build()
         .unwrap();

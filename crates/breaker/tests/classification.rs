@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use steadfast_breaker::{Breaker, State};
+use steadfast_breaker::{Breaker, BreakerConfig, State};
 use steadfast_core::testing::{ScriptedOp, TestError};
 use steadfast_core::{Classifier, Error, Inspect, Outcome, Pipeline, Policy, Timeout};
 
@@ -31,7 +31,7 @@ async fn status<C: Classifier<Response, TestError>>(
 
 #[tokio::test(start_paused = true)]
 async fn a_503_inside_ok_is_a_failure_and_a_404_is_ignored() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(3)
         .failure_rate_over_calls(0.5, 10, 10)
         .classifier(by_status)
@@ -49,7 +49,7 @@ async fn a_503_inside_ok_is_a_failure_and_a_404_is_ignored() {
 
 #[tokio::test(start_paused = true)]
 async fn successes_reset_the_run() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(2)
         .classifier(by_status)
         .build()
@@ -63,7 +63,10 @@ async fn successes_reset_the_run() {
 
 #[tokio::test(start_paused = true)]
 async fn an_inner_timeout_counts_as_a_failure() {
-    let breaker = Breaker::builder().consecutive_failures(2).build().unwrap();
+    let breaker = Breaker::builder_from(BreakerConfig::empty())
+        .consecutive_failures(2)
+        .build()
+        .unwrap();
     let pipeline = Pipeline::new(breaker.clone()).then(Timeout::new(ms(100)).unwrap());
     let hang = ScriptedOp::<u32, TestError>::hanging();
     for _ in 0..2 {
@@ -101,7 +104,7 @@ async fn a_classifier_may_ignore_rejections() {
             }
         }
     }
-    let breaker = Breaker::builder()
+    let breaker = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(1)
         .classifier(IgnoreTimeouts)
         .build()
@@ -123,7 +126,7 @@ async fn a_classifier_may_ignore_rejections() {
 
 #[tokio::test(start_paused = true)]
 async fn the_rejection_names_the_breaker_and_the_next_probe() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .name("payments")
         .consecutive_failures(1)
         .open_for(secs(30))

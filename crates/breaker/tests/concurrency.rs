@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use steadfast_breaker::{Breaker, HalfOpen, State};
+use steadfast_breaker::{Breaker, BreakerConfig, HalfOpen, State};
 use steadfast_core::testing::TestError;
 use steadfast_core::{Error, Inspect, Policy};
 use tokio::sync::{Barrier, Notify};
@@ -21,7 +21,7 @@ fn exactly_k_trials_are_admitted_to_a_half_open_breaker() {
         .build()
         .unwrap()
         .block_on(async {
-            let b = Breaker::builder()
+            let b = Breaker::builder_from(BreakerConfig::empty())
                 .consecutive_failures(1)
                 .open_for(Duration::from_secs(10))
                 .half_open(HalfOpen::new(K).with_trial_deadline(Duration::from_secs(3_600)))
@@ -91,7 +91,7 @@ async fn storm_half_open(b: Breaker, k: u32) {
 async fn counts_add_up_after_a_storm_of_calls() {
     const CALLS: u64 = 500;
     // A window large enough to hold every call, and rules that never fire.
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .failure_rate_over_calls(1.0, 64 * 500, 64 * 500)
         .consecutive_failures(u32::MAX)
         .build()
@@ -134,7 +134,7 @@ async fn counts_add_up_after_a_storm_of_calls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_open_breaker_refuses_every_call_of_a_storm_and_counts_them() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(1)
         .open_for(Duration::from_secs(3_600))
         .build()
@@ -166,7 +166,7 @@ async fn an_open_breaker_refuses_every_call_of_a_storm_and_counts_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_failures_trip_exactly_once() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(10)
         .failure_rate_over_calls(0.5, 20, 10)
         .failure_rate_over_time(0.5, Duration::from_secs(60), 10)

@@ -14,8 +14,32 @@ fn field(builder: steadfast_breaker::BreakerBuilder) -> (&'static str, String) {
 }
 
 #[test]
+fn the_builder_starts_from_the_standard_preset() {
+    let built = Breaker::builder().build().unwrap();
+    assert_eq!(built.config(), Breaker::new().config());
+    assert_eq!(built.config(), &BreakerConfig::standard());
+    // A setter changes its part only.
+    let named = Breaker::builder().name("payments").consecutive_failures(3);
+    let mut expected = BreakerConfig::standard();
+    expected.name = "payments".into();
+    expected.consecutive_failures = Some(3);
+    assert_eq!(named.config(), &expected);
+    // Cleared, the trip rules are only those set next.
+    let only = Breaker::builder()
+        .clear_trip_rules()
+        .failure_rate_over_calls(0.5, 10, 5)
+        .build()
+        .unwrap();
+    assert_eq!(only.config().consecutive_failures, None);
+    assert_eq!(only.config().failure_rates.len(), 1);
+    // Nothing set after clearing: the error names the first trip rule.
+    let err = Breaker::builder().clear_trip_rules().build().unwrap_err();
+    assert_eq!(err.field(), "consecutive_failures");
+}
+
+#[test]
 fn bad_values_name_their_field() {
-    let b = Breaker::builder;
+    let b = || Breaker::builder().clear_trip_rules();
     let s = Duration::from_secs;
     let cases = [
         (b(), "consecutive_failures"),
@@ -89,7 +113,7 @@ fn bad_values_name_their_field() {
 
 #[test]
 fn messages_carry_the_value() {
-    let err = Breaker::builder()
+    let err = Breaker::builder_from(BreakerConfig::empty())
         .failure_rate_over_calls(1.5, 10, 5)
         .build()
         .unwrap_err();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use futures::FutureExt;
-use steadfast_breaker::{Breaker, HalfOpen, Reason, State};
+use steadfast_breaker::{Breaker, BreakerConfig, HalfOpen, Reason, State};
 use steadfast_core::testing::{ScriptedOp, Step, TestError};
 use steadfast_core::{Error, Inspect, Policy};
 use tokio::time::advance;
@@ -15,7 +15,7 @@ use tokio::time::advance;
 /// A breaker tripped by one failure, open 10 s, with `half_open`.
 async fn tripped(half_open: HalfOpen) -> (Breaker, Log) {
     let (builder, log) = logged(
-        Breaker::builder()
+        Breaker::builder_from(BreakerConfig::empty())
             .consecutive_failures(1)
             .open_for(secs(10))
             .half_open(half_open),
@@ -116,7 +116,7 @@ async fn an_unpolled_trial_future_gives_its_slot_back() {
 
 #[tokio::test(start_paused = true)]
 async fn an_ignored_trial_gives_its_slot_back_and_counts_nothing() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(1)
         .open_for(secs(10))
         .classifier(|r: &Result<u32, u32>| match r {
@@ -157,4 +157,36 @@ async fn a_hung_trial_counts_as_failed_after_the_trial_deadline() {
     advance(secs(10)).await;
     ok(&b).await.unwrap();
     assert_eq!(b.state(), State::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_the_standard_preset_one_unlucky_trial_does_not_reopen() {
+    let b = Breaker::builder().jitter_seed(1).build().unwrap();
+    for _ in 0..5 {
+        fail(&b).await.unwrap_err();
+    }
+    assert_eq!(b.state(), State::Open);
+    // The first open lasts at most 5 s.
+    advance(secs(5)).await;
+    // Three trials: the first fails, the other two succeed.
+    let op = ScriptedOp::<u32, TestError>::new([
+        Step::err(TestError::new("blip")),
+        Step::ok(1),
+        Step::ok(1),
+    ]);
+    assert!(b.call(op.clone()).await.is_err());
+    assert_eq!(b.state(), State::HalfOpen);
+    b.call(op.clone()).await.unwrap();
+    b.call(op.clone()).await.unwrap();
+    assert_eq!(b.state(), State::Closed);
+
+    // Two failed trials of three re-open it, for the doubled duration.
+    for _ in 0..5 {
+        fail(&b).await.unwrap_err();
+    }
+    advance(secs(5)).await;
+    fail(&b).await.unwrap_err();
+    assert_eq!(b.state(), State::HalfOpen);
+    fail(&b).await.unwrap_err();
+    assert_eq!(b.state(), State::Open);
 }

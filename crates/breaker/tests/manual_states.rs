@@ -3,13 +3,17 @@
 mod common;
 
 use common::*;
-use steadfast_breaker::{Breaker, Reason, State};
+use steadfast_breaker::{Breaker, BreakerConfig, Reason, State};
 use steadfast_core::Inspect;
 use tokio::time::advance;
 
 #[tokio::test(start_paused = true)]
 async fn isolate_holds_open_until_reset() {
-    let (builder, log) = logged(Breaker::builder().consecutive_failures(1).open_for(secs(1)));
+    let (builder, log) = logged(
+        Breaker::builder_from(BreakerConfig::empty())
+            .consecutive_failures(1)
+            .open_for(secs(1)),
+    );
     let b = builder.build().unwrap();
     b.isolate();
     let refused = ok(&b).await;
@@ -32,7 +36,7 @@ async fn isolate_holds_open_until_reset() {
 
 #[tokio::test(start_paused = true)]
 async fn disable_admits_and_records_but_never_trips() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(1)
         .failure_rate_over_calls(0.5, 10, 1)
         .build()
@@ -54,7 +58,7 @@ async fn disable_admits_and_records_but_never_trips() {
 
 #[tokio::test(start_paused = true)]
 async fn reset_closes_an_open_breaker_and_restores_the_base_duration() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(1)
         .open_duration(steadfast_breaker::OpenDuration::growing(
             secs(10),
@@ -76,7 +80,7 @@ async fn reset_closes_an_open_breaker_and_restores_the_base_duration() {
 #[tokio::test(start_paused = true)]
 async fn metrics_only_reports_the_state_it_would_be_in_but_never_refuses() {
     let (builder, log) = logged(
-        Breaker::builder()
+        Breaker::builder_from(BreakerConfig::empty())
             .consecutive_failures(2)
             .open_for(secs(10))
             .metrics_only(true),

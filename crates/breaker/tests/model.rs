@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use steadfast_breaker::{Breaker, HalfOpen, OpenDuration, Permit, State};
+use steadfast_breaker::{Breaker, BreakerConfig, HalfOpen, OpenDuration, Permit, State};
 use steadfast_core::Outcome;
 use tokio::time::advance;
 
@@ -322,7 +322,7 @@ impl Model {
 }
 
 fn breaker(p: &Params) -> Breaker {
-    Breaker::builder()
+    Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(p.consecutive)
         .failure_rate_over_calls(p.count.2, p.count.0 as u32, p.count.1 as u32)
         .failure_rate_over_time(0.5, Duration::from_secs(10), p.time_min as u32)

@@ -6,7 +6,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use steadfast_breaker::{Breaker, Reason, State};
+use steadfast_breaker::{Breaker, BreakerConfig, Reason, State};
 use steadfast_core::Inspect;
 use steadfast_core::testing::Events;
 use tokio::time::advance;
@@ -21,7 +21,7 @@ fn transitions_are_tracing_events_naming_the_breaker() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let b = Breaker::builder()
+        let b = Breaker::builder_from(BreakerConfig::empty())
             .name("db")
             .consecutive_failures(1)
             .open_for(secs(5))
@@ -60,7 +60,11 @@ fn transitions_are_tracing_events_naming_the_breaker() {
 
 #[tokio::test(start_paused = true)]
 async fn the_hook_sees_every_transition_in_order() {
-    let (builder, log) = logged(Breaker::builder().consecutive_failures(1).open_for(secs(5)));
+    let (builder, log) = logged(
+        Breaker::builder_from(BreakerConfig::empty())
+            .consecutive_failures(1)
+            .open_for(secs(5)),
+    );
     let b = builder.build().unwrap();
     fail(&b).await.unwrap_err();
     advance(secs(5)).await;
@@ -85,7 +89,7 @@ async fn a_hook_may_take_a_snapshot() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let cell: Arc<Mutex<Option<Breaker>>> = Arc::default();
     let (hook_seen, hook_cell) = (Arc::clone(&seen), Arc::clone(&cell));
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(1)
         .on_transition(move |_| {
             if let Some(b) = hook_cell.lock().unwrap().as_ref() {
@@ -102,7 +106,7 @@ async fn a_hook_may_take_a_snapshot() {
 
 #[tokio::test(start_paused = true)]
 async fn the_snapshot_reports_rates_and_counters() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .name("ai")
         .failure_rate_over_calls(0.9, 10, 10)
         .slow_calls(ms(100), 0.9, 10, 10)

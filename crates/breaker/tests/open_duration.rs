@@ -4,14 +4,14 @@
 mod common;
 
 use common::*;
-use steadfast_breaker::{Breaker, OpenDuration, Reason, State};
+use steadfast_breaker::{Breaker, BreakerConfig, OpenDuration, Reason, State};
 use steadfast_core::Inspect;
 use tokio::time::advance;
 
 #[tokio::test(start_paused = true)]
 async fn grows_on_each_failed_probe_and_resets_after_a_close() {
     let (builder, log) = logged(
-        Breaker::builder()
+        Breaker::builder_from(BreakerConfig::empty())
             .consecutive_failures(1)
             .open_duration(OpenDuration::growing(secs(10), 2.0, secs(35))),
     );
@@ -56,7 +56,7 @@ async fn grows_on_each_failed_probe_and_resets_after_a_close() {
 
 #[tokio::test(start_paused = true)]
 async fn fixed_duration_stays_fixed() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(1)
         .open_for(secs(30))
         .build()
@@ -72,7 +72,7 @@ async fn fixed_duration_stays_fixed() {
 #[tokio::test(start_paused = true)]
 async fn jitter_shortens_within_bounds_and_is_seeded() {
     async fn opens(seed: u64) -> Vec<std::time::Duration> {
-        let b = Breaker::builder()
+        let b = Breaker::builder_from(BreakerConfig::empty())
             .consecutive_failures(1)
             .open_duration(OpenDuration::fixed(secs(100)).with_jitter(0.2))
             .jitter_seed(seed)

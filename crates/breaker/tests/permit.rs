@@ -3,13 +3,13 @@
 mod common;
 
 use common::*;
-use steadfast_breaker::{Breaker, HalfOpen, State};
+use steadfast_breaker::{Breaker, BreakerConfig, HalfOpen, State};
 use steadfast_core::{Inspect, Outcome};
 use tokio::time::advance;
 
 #[tokio::test(start_paused = true)]
 async fn permits_record_outcomes_and_durations() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(3)
         .slow_calls(ms(100), 1.0, 2, 2)
         .build()
@@ -29,7 +29,7 @@ async fn permits_record_outcomes_and_durations() {
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_permit_is_ignored_and_frees_its_trial_slot() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .consecutive_failures(1)
         .open_for(secs(5))
         .half_open(HalfOpen::new(1))
@@ -50,7 +50,10 @@ async fn a_dropped_permit_is_ignored_and_frees_its_trial_slot() {
 
 #[tokio::test(start_paused = true)]
 async fn owned_permits_move_into_other_tasks() {
-    let b = Breaker::builder().consecutive_failures(2).build().unwrap();
+    let b = Breaker::builder_from(BreakerConfig::empty())
+        .consecutive_failures(2)
+        .build()
+        .unwrap();
     let mut tasks = Vec::new();
     for _ in 0..2 {
         let permit = b.try_acquire_owned().unwrap();

@@ -3,14 +3,14 @@
 mod common;
 
 use common::*;
-use steadfast_breaker::{Breaker, Reason, State, TimeWindow, Window};
+use steadfast_breaker::{Breaker, BreakerConfig, Reason, State, TimeWindow, Window};
 use steadfast_core::Inspect;
 use tokio::time::advance;
 
 #[tokio::test(start_paused = true)]
 async fn consecutive_failures_open_after_n_in_a_row() {
     let (builder, log) = logged(
-        Breaker::builder()
+        Breaker::builder_from(BreakerConfig::empty())
             .consecutive_failures(3)
             .open_for(secs(10)),
     );
@@ -46,7 +46,7 @@ async fn consecutive_failures_open_after_n_in_a_row() {
 
 #[tokio::test(start_paused = true)]
 async fn count_window_judges_only_from_min_calls() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .failure_rate_over_calls(0.5, 4, 4)
         .build()
         .unwrap();
@@ -61,7 +61,7 @@ async fn count_window_judges_only_from_min_calls() {
 
 #[tokio::test(start_paused = true)]
 async fn count_window_slides_over_the_last_n() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .failure_rate_over_calls(0.5, 4, 4)
         .build()
         .unwrap();
@@ -81,7 +81,9 @@ async fn count_window_slides_over_the_last_n() {
 #[tokio::test(start_paused = true)]
 async fn time_window_counts_only_the_last_t() {
     // 10 s in 10 buckets of 1 s, judged from 4 calls.
-    let (builder, log) = logged(Breaker::builder().failure_rate_over_time(0.5, secs(10), 4));
+    let (builder, log) = logged(
+        Breaker::builder_from(BreakerConfig::empty()).failure_rate_over_time(0.5, secs(10), 4),
+    );
     let b = builder.build().unwrap();
     fail(&b).await.unwrap_err();
     fail(&b).await.unwrap_err();
@@ -99,7 +101,7 @@ async fn time_window_counts_only_the_last_t() {
 
 #[tokio::test(start_paused = true)]
 async fn time_window_places_waiting_calls_exactly() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .failure_rate_over_time(0.5, secs(10), 4)
         .build()
         .unwrap();
@@ -112,7 +114,7 @@ async fn time_window_places_waiting_calls_exactly() {
     assert_eq!(b.state(), State::Open);
 
     // The same, with the failures just out of the window.
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .failure_rate_over_time(0.5, secs(10), 4)
         .build()
         .unwrap();
@@ -127,7 +129,8 @@ async fn time_window_places_waiting_calls_exactly() {
 
 #[tokio::test(start_paused = true)]
 async fn slow_calls_trip_whether_they_succeed_or_fail() {
-    let (builder, log) = logged(Breaker::builder().slow_calls(ms(100), 0.5, 4, 4));
+    let (builder, log) =
+        logged(Breaker::builder_from(BreakerConfig::empty()).slow_calls(ms(100), 0.5, 4, 4));
     let b = builder.build().unwrap();
     ok_after(&b, ms(150)).await.unwrap(); // slow
     ok_after(&b, ms(50)).await.unwrap();
@@ -140,7 +143,7 @@ async fn slow_calls_trip_whether_they_succeed_or_fail() {
 
 #[tokio::test(start_paused = true)]
 async fn slow_calls_over_a_time_window() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .slow_call_rate(
             ms(100),
             1.0,
@@ -159,7 +162,7 @@ async fn slow_calls_over_a_time_window() {
 #[tokio::test(start_paused = true)]
 async fn combined_rules_first_to_fire_trips() {
     let (builder, log) = logged(
-        Breaker::builder()
+        Breaker::builder_from(BreakerConfig::empty())
             .consecutive_failures(3)
             .failure_rate_over_calls(0.5, 10, 6),
     );
@@ -183,7 +186,7 @@ async fn combined_rules_first_to_fire_trips() {
 
 #[tokio::test(start_paused = true)]
 async fn a_count_and_a_time_window_combine() {
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .failure_rate_over_calls(1.0, 100, 50)
         .failure_rate_over_time(0.5, secs(10), 2)
         .build()
@@ -198,7 +201,7 @@ async fn ready_successes_take_the_latest_clock_reading() {
     // The documented trade: a success that completed in its first poll does
     // not read the clock; a time window counts it at the breaker's latest
     // clock reading. Waiting calls, failures and snapshots read the clock.
-    let b = Breaker::builder()
+    let b = Breaker::builder_from(BreakerConfig::empty())
         .failure_rate_over_time(0.5, secs(10), 100)
         .build()
         .unwrap();

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use steadfast::breaker::{Breaker, State};
+use steadfast::breaker::{Breaker, BreakerConfig, State};
 use steadfast::degrade::{Optional, some};
 use steadfast::testing::{ScriptedOp, Step, TestError};
 use steadfast::{Inspect, Pipeline, Policy};
 
 #[tokio::test(start_paused = true)]
 async fn an_open_breaker_skips_the_optional_call() {
-    let breaker = Breaker::builder()
+    let breaker = Breaker::builder_from(BreakerConfig::empty())
         .name("recommendations-breaker")
         .consecutive_failures(2)
         .open_for(Duration::from_secs(5))

@@ -13,7 +13,15 @@ impl BreakerConfig {
     ///   **20 calls** are in it (a partial outage at high traffic);
     /// - opens for **5 s**, doubling on each failed probe up to **2 min**,
     ///   with up to 10 % jitter;
-    /// - half-open: **3 trials**, all must succeed, each within **10 s**.
+    /// - half-open: **3 trials**, **2** of which must succeed, each within
+    ///   **10 s**: one unlucky trial does not keep a recovered dependency
+    ///   locked out for another, doubled, open.
+    ///
+    /// After the dependency recovers, the breaker closes within the open
+    /// then in progress plus the trials: at most `min(2 min, 1.12 × the
+    /// outage so far + 5 s)` plus the trials' own time, since each open
+    /// lasts at most the sum of the earlier ones (less their jitter) plus
+    /// 5 s.
     pub fn standard() -> Self {
         BreakerConfig {
             consecutive_failures: Some(5),
@@ -27,7 +35,9 @@ impl BreakerConfig {
                 Duration::from_secs(120),
             )
             .with_jitter(0.1),
-            half_open: HalfOpen::new(3).with_trial_deadline(Duration::from_secs(10)),
+            half_open: HalfOpen::new(3)
+                .with_success_rate(2.0 / 3.0)
+                .with_trial_deadline(Duration::from_secs(10)),
             ..BreakerConfig::empty()
         }
     }

@@ -144,13 +144,13 @@ mod tests {
     use steadfast_core::{Error, Policy};
     use tokio::time::advance;
 
-    use crate::{Breaker, State};
+    use crate::{Breaker, BreakerConfig, State};
 
     const OPEN: Duration = Duration::from_secs(10);
     const OPEN_BUT_2_MS: Duration = Duration::from_millis(9_998);
 
     fn breaker() -> Breaker {
-        Breaker::builder()
+        Breaker::builder_from(BreakerConfig::empty())
             .consecutive_failures(1)
             .open_for(OPEN)
             .build()
