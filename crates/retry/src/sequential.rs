@@ -14,6 +14,7 @@ use crate::backoff::Delays;
 use crate::budget::Permit;
 use crate::policy::{Counters, Shared};
 use crate::rejection::{Rule, rule};
+use crate::rng::SplitMix64;
 use crate::{RetryAfter, RetryEvent};
 
 /// Why a failed call was not retried (for the trace event).
@@ -149,26 +150,23 @@ impl<C, H> Shared<C, H> {
     }
 }
 
-/// The largest share of a Retry-After hint added to it at random.
-pub(crate) const HINT_SPREAD: f64 = 0.2;
-
-/// A wait of `floor` lengthened by a random share of up to [`HINT_SPREAD`]
-/// of it, drawn from `seed`: never before the hint. Where `room` (the time
-/// left before the deadline) cannot hold the spread, the spread shrinks to
-/// what fits, so a hint that fits is never refused for its jitter.
-pub(crate) fn spread_hint(floor: Duration, seed: u64, room: Option<Duration>) -> Duration {
-    // 53 random bits: a uniform share in [0, 1).
-    #[allow(clippy::cast_precision_loss)]
-    let unit = (seed >> 11) as f64 / (1u64 << 53) as f64;
-    let mut spread = floor.mul_f64(HINT_SPREAD * unit);
+/// A wait of `floor` lengthened by a random share of up to a fifth of it,
+/// drawn from `seed`: never before the hint. Where `room` (the time left
+/// before the deadline) cannot hold the spread, the spread shrinks to what
+/// fits, so a hint that fits is never refused for its jitter.
+fn spread_hint(floor: Duration, seed: u64, room: Option<Duration>) -> Duration {
+    let mut widest = floor / 5;
     if let Some(room) = room {
         // Keep the wait strictly before the deadline when the floor is.
         let fits = room
             .saturating_sub(floor)
             .saturating_sub(Duration::from_nanos(1));
-        spread = spread.min(fits);
+        widest = widest.min(fits);
     }
-    floor.saturating_add(spread)
+    let widest = u64::try_from(widest.as_nanos()).unwrap_or(u64::MAX);
+    floor.saturating_add(Duration::from_nanos(
+        SplitMix64::new(seed).between(0, widest),
+    ))
 }
 
 /// Retries until an attempt is not a failure or a limit says stop; the
