@@ -40,6 +40,19 @@ impl OwnedKeys for () {
     }
 }
 
+/// Keys that may be absent (a header the request did not carry): `None`
+/// adds nothing, so a keyed policy refuses the call with
+/// [`MissingKey`](crate::MissingKey) as it would with no key at all.
+impl<A: OwnedKeys> OwnedKeys for Option<A> {
+    #[inline]
+    fn add_to<'a>(&'a self, ctx: Context<'a>) -> Context<'a> {
+        match self {
+            Some(keys) => keys.add_to(ctx),
+            None => ctx,
+        }
+    }
+}
+
 macro_rules! owned_keys {
     ($($name:ident . $index:tt),+) => {
         impl<$($name: Any + Send + Sync),+> OwnedKeys for ($($name,)+) {
@@ -289,4 +302,104 @@ where
         _result: std::marker::PhantomData,
     };
     handle.run(None)
+}
+
+/// An owned call held inside its own future: no allocation of its own.
+struct InPlace<P, Op, K, T, E> {
+    call: OwnedCall<P, Op, K>,
+    _result: std::marker::PhantomData<fn() -> (T, E)>,
+}
+
+impl<P, Op, K, T, E> InPlace<P, Op, K, T, E>
+where
+    P: Policy<T, E> + Clone + 'static,
+    Op: Operation<T, E> + Clone + 'static,
+    K: OwnedKeys + Clone,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    async fn run(&self) -> Result<T, Error<E>> {
+        let owned = Owned {
+            relaunch: self,
+            background: None,
+        };
+        let call = &self.call;
+        call.policy
+            .execute(call.ctx.to_context(&owned), Leaf::new(&call.op))
+            .await
+    }
+}
+
+impl<P, Op, K, T, E> Relaunch for InPlace<P, Op, K, T, E>
+where
+    P: Policy<T, E> + Clone + 'static,
+    Op: Operation<T, E> + Clone + 'static,
+    K: OwnedKeys + Clone,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    fn relaunch(&self, job: Background) -> Result<(), Background> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return Err(job);
+        };
+        // The rare path pays for the sharing the common one skipped: the
+        // background call gets clones of its own.
+        let handle = Handle {
+            call: Arc::new(OwnedCall {
+                policy: self.call.policy.clone(),
+                op: self.call.op.clone(),
+                ctx: self.call.ctx.clone(),
+            }),
+            _result: std::marker::PhantomData,
+        };
+        let task: Pin<Box<dyn Future<Output = Result<T, Error<E>>> + Send>> =
+            Box::pin(handle.run(Some(job)));
+        drop(runtime.spawn(task));
+        Ok(())
+    }
+}
+
+/// An owned call, like [`Policy::call_owned_with`], that keeps the policy,
+/// the operation and the keys in its own future instead of behind an `Arc`:
+/// it allocates nothing itself, so a caller that boxes the future (a tower
+/// service) allocates once per call.
+///
+/// Everything it holds is `Clone`, because a background call a policy
+/// starts ([`Context::relaunch`]) gets clones of its own: that rare path
+/// allocates, the call itself does not.
+///
+/// ```
+/// use std::time::Duration;
+/// use steadfast_core::{OwnedContext, Timeout, owned::call_owned_in_place};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let timeout = Timeout::new(Duration::from_secs(1))?;
+/// let op = || async { Ok::<_, std::io::Error>(3) };
+/// let task = tokio::spawn(call_owned_in_place(timeout, OwnedContext::empty(), op));
+/// assert_eq!(task.await??, 3);
+/// # Ok(())
+/// # }
+/// ```
+// Not an `async fn`: the signature promises `Send + 'static` to callers.
+#[allow(clippy::manual_async_fn)]
+pub fn call_owned_in_place<P, Op, K, T, E>(
+    policy: P,
+    ctx: OwnedContext<K>,
+    op: Op,
+) -> impl Future<Output = Result<T, Error<E>>> + Send + 'static
+where
+    P: Policy<T, E> + Clone + 'static,
+    Op: Operation<T, E> + Clone + 'static,
+    K: OwnedKeys + Clone,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    async move {
+        let call = InPlace {
+            call: OwnedCall { policy, op, ctx },
+            _result: std::marker::PhantomData,
+        };
+        call.run().await
+    }
 }

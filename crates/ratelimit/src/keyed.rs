@@ -250,6 +250,19 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
         tiers.index(tier).and_then(|i| tiers.quota(i))
     }
 
+    /// The tier `key` belongs to: its name and quota (for a
+    /// `RateLimit-Policy` header naming the quota a client is under).
+    pub fn tier_of(&self, key: &K) -> (&str, Quota) {
+        let tiers = &self.inner.engine.tiers;
+        let index = self.inner.tier(key);
+        // An index past the tiers (a `tier_of` closure's slip) counts as the default.
+        let names = tiers.names();
+        match (names.get(index), tiers.quota(index)) {
+            (Some(name), Some(quota)) => (name.as_str(), quota),
+            _ => ("default", self.inner.engine.config.quota),
+        }
+    }
+
     /// Replaces the default tier's quota at run time; keys keep their state.
     pub fn set_quota(&self, quota: Quota) -> Result<(), ConfigError> {
         self.inner.engine.tiers.set(0, quota)?;

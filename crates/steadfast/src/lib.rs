@@ -37,6 +37,10 @@
 //! | `degrade` | [`degrade`]: fallbacks, last-known-good values marked stale, priority load shedding, client-side throttling, optional features |
 //! | `cache` | [`cache`]: a resilient cache on moka: single flight, tags, stale-while-revalidate, stale-if-error, soft and hard timeouts, eager refresh |
 //! | `cache-quick` | the cache's `QuickCacheStore`, hits several times cheaper than moka's |
+//! | `tower` | [`tower`]: any policy as a tower `Layer`, a tower service as an operation, per-request keys |
+//! | `http` | `tower`, plus [`tower::http`]: body replay, 429/503/504 answers with `Retry-After` and problem documents, rate-limit headers |
+//! | `axum` | `http`, plus [`tower::axum`]: `IntoResponse` for a policy's error, peer-address keys |
+//! | `grpc` | `tower`, plus `tower::grpc`: rejections as tonic `Status` codes |
 //!
 //! The policy crates (breaker, retry, rate limit, bulkhead, degrade, cache)
 //! get a feature each as they land; the repository's README has the status.
@@ -78,3 +82,8 @@ pub use steadfast_degrade as degrade;
 #[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
 #[doc(inline)]
 pub use steadfast_cache as cache;
+
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+#[doc(inline)]
+pub use steadfast_tower as tower;

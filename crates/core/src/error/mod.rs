@@ -194,6 +194,34 @@ impl<E> Error<E> {
     }
 }
 
+impl<E> Error<E> {
+    /// Splits the operation's own error from a rejection: `Ok` holds the
+    /// rejection with the operation's error type gone (an HTTP layer turns it
+    /// into a response for any `E`), `Err` the operation's error untouched.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use steadfast_core::{Error, ErrorKind, RateLimited};
+    ///
+    /// let refused: Error<std::io::Error> = RateLimited::new("api", Duration::from_secs(1)).into();
+    /// assert_eq!(refused.into_rejection().unwrap().kind(), ErrorKind::RateLimited);
+    ///
+    /// let failed = Error::Inner(std::io::Error::other("disk"));
+    /// assert_eq!(failed.into_rejection().unwrap_err().to_string(), "disk");
+    /// ```
+    pub fn into_rejection(self) -> Result<Error<std::convert::Infallible>, E> {
+        match self {
+            Error::Inner(inner) => Err(inner),
+            Error::Timeout(r) => Ok(Error::Timeout(r)),
+            Error::CircuitOpen(r) => Ok(Error::CircuitOpen(r)),
+            Error::RateLimited(r) => Ok(Error::RateLimited(r)),
+            Error::BulkheadFull(r) => Ok(Error::BulkheadFull(r)),
+            Error::Shed(r) => Ok(Error::Shed(r)),
+            Error::MissingKey(r) => Ok(Error::MissingKey(r)),
+        }
+    }
+}
+
 impl<E> Error<Error<E>> {
     /// Takes one level of nesting out: an inner rejection becomes this
     /// error's rejection, with its kind, name, `retry_after` and message.

@@ -1,0 +1,321 @@
+//! [`HttpPolicyLayer`]: a policy around an HTTP service, answering its
+//! rejections as HTTP responses.
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response, request};
+use http_body::Body;
+use steadfast_core::owned::call_owned_in_place;
+use steadfast_core::{OwnedContext, Policy};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::extract::{ContextFrom, NoContext, WithCost, WithPriority};
+use crate::http::answers::{Answer, HttpAnswers, SharedAnswer};
+use crate::http::body::collect;
+use crate::http::headers::{NoQuota, QuotaSource, RateLimitHeaders};
+use crate::replay::{Replay, Replayable};
+
+/// The future of an [`HttpPolicyService`] call: boxed, the call's one
+/// allocation beside the buffered body.
+pub type HttpResponseFuture<T, E> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send>>;
+
+/// The body a layer buffers for retries unless told otherwise: 2 MiB,
+/// axum's own default body limit.
+pub const DEFAULT_MAX_BODY: usize = 2 * 1024 * 1024;
+
+/// Runs every HTTP request under a policy and answers refusals itself.
+///
+/// - The request body is buffered (up to [`max_body`](Self::max_body), 413
+///   past it) so a retry or a hedge sends it again.
+/// - A rejection becomes a response ([`HttpAnswers`] unless
+///   [`answers`](Self::answers) replaces it): 429 with `Retry-After`, 503,
+///   504, with an RFC 9457 problem document.
+/// - The inner service's own error passes through untouched: the service's
+///   error type is the inner one (`Infallible` for axum).
+/// - With [`quota`](Self::quota), every response, admitted or refused,
+///   carries the rate-limit headers of the call's key.
+///
+/// ```
+/// use std::time::Duration;
+/// use axum::{Router, routing::get};
+/// use http::HeaderName;
+/// use steadfast::breaker::Breaker;
+/// use steadfast::ratelimit::{KeyedRateLimiter, Quota};
+/// use steadfast_core::Pipeline;
+/// use steadfast_tower::http::{HttpPolicyLayer, header};
+///
+/// #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// struct UserId(String);
+///
+/// # fn main() -> Result<(), steadfast_core::ConfigError> {
+/// let limiter = KeyedRateLimiter::<UserId>::new(Quota::per_minute(60))?;
+/// let pipeline = Pipeline::new(limiter.clone()).then(Breaker::builder().build()?);
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "hello" }))
+///     .layer(
+///         HttpPolicyLayer::new(pipeline)
+///             .context(header(HeaderName::from_static("x-user-id"), |v: &str| UserId(v.to_owned())))
+///             .quota(limiter),
+///     );
+/// # let _ = app;
+/// # Ok(())
+/// # }
+/// ```
+pub struct HttpPolicyLayer<P, X = NoContext, Q = NoQuota> {
+    policy: P,
+    context: X,
+    quota: Q,
+    headers: RateLimitHeaders,
+    answers: SharedAnswer,
+    max_body: usize,
+}
+
+impl<P> HttpPolicyLayer<P> {
+    /// A layer running every request under `policy`, with no key, the
+    /// standard answers and a 2 MiB body buffer.
+    pub fn new(policy: P) -> Self {
+        HttpPolicyLayer {
+            policy,
+            context: NoContext,
+            quota: NoQuota,
+            headers: RateLimitHeaders::default(),
+            answers: Arc::new(HttpAnswers::new()),
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+impl<P, X, Q> HttpPolicyLayer<P, X, Q> {
+    /// Builds each call's context from its request: [`header`](crate::http::header),
+    /// [`peer_ip`](crate::http::peer_ip), [`path`](crate::http::path) or
+    /// [`from_fn`](crate::extract::from_fn).
+    pub fn context<Y>(self, context: Y) -> HttpPolicyLayer<P, Y, Q> {
+        HttpPolicyLayer {
+            policy: self.policy,
+            context,
+            quota: self.quota,
+            headers: self.headers,
+            answers: self.answers,
+            max_body: self.max_body,
+        }
+    }
+
+    /// Sets each call's priority (its shedding class) from its request.
+    pub fn priority<F>(self, priority: F) -> HttpPolicyLayer<P, WithPriority<X, F>, Q> {
+        let context = WithPriority {
+            inner: self.context,
+            priority,
+        };
+        HttpPolicyLayer {
+            policy: self.policy,
+            context,
+            quota: self.quota,
+            headers: self.headers,
+            answers: self.answers,
+            max_body: self.max_body,
+        }
+    }
+
+    /// Sets each call's cost (the tokens a limiter takes) from its request.
+    pub fn cost<F>(self, cost: F) -> HttpPolicyLayer<P, WithCost<X, F>, Q> {
+        let context = WithCost {
+            inner: self.context,
+            cost,
+        };
+        HttpPolicyLayer {
+            policy: self.policy,
+            context,
+            quota: self.quota,
+            headers: self.headers,
+            answers: self.answers,
+            max_body: self.max_body,
+        }
+    }
+
+    /// Adds the rate-limit headers of `source` (a clone of the pipeline's
+    /// limiter) to every response: read after the call, so an admitted
+    /// response shows what is left.
+    pub fn quota<R>(self, source: R) -> HttpPolicyLayer<P, X, R> {
+        HttpPolicyLayer {
+            policy: self.policy,
+            context: self.context,
+            quota: source,
+            headers: self.headers,
+            answers: self.answers,
+            max_body: self.max_body,
+        }
+    }
+
+    /// Which rate-limit headers responses carry (the IETF draft's and the
+    /// legacy `RateLimit-*` unless told otherwise).
+    #[must_use]
+    pub fn rate_limit_headers(mut self, headers: RateLimitHeaders) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// Replaces how rejections become responses.
+    #[must_use]
+    pub fn answers(mut self, answers: impl Answer) -> Self {
+        self.answers = Arc::new(answers);
+        self
+    }
+
+    /// The largest request body buffered for replay, in bytes; a larger one
+    /// is answered 413 without calling the service.
+    #[must_use]
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+}
+
+impl<P: Clone, X: Clone, Q: Clone> Clone for HttpPolicyLayer<P, X, Q> {
+    fn clone(&self) -> Self {
+        HttpPolicyLayer {
+            policy: self.policy.clone(),
+            context: self.context.clone(),
+            quota: self.quota.clone(),
+            headers: self.headers,
+            answers: Arc::clone(&self.answers),
+            max_body: self.max_body,
+        }
+    }
+}
+
+impl<P: fmt::Debug, X, Q> fmt::Debug for HttpPolicyLayer<P, X, Q> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpPolicyLayer")
+            .field("policy", &self.policy)
+            .field("max_body", &self.max_body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Clone, X: Clone, Q: Clone, S> Layer<S> for HttpPolicyLayer<P, X, Q> {
+    type Service = HttpPolicyService<P, S, X, Q>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        HttpPolicyService {
+            layer: self.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service an [`HttpPolicyLayer`] makes; `Clone`, `Send` and `Sync`
+/// when the inner service is, every clone sharing the policy's state.
+pub struct HttpPolicyService<P, S, X = NoContext, Q = NoQuota> {
+    layer: HttpPolicyLayer<P, X, Q>,
+    inner: S,
+}
+
+impl<P: Clone, S: Clone, X: Clone, Q: Clone> Clone for HttpPolicyService<P, S, X, Q> {
+    fn clone(&self) -> Self {
+        HttpPolicyService {
+            layer: self.layer.clone(),
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<P: fmt::Debug, S: fmt::Debug, X, Q> fmt::Debug for HttpPolicyService<P, S, X, Q> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpPolicyService")
+            .field("layer", &self.layer)
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+/// A buffered request: its head and body, rebuilt for every attempt.
+pub(crate) struct Buffered<B> {
+    parts: request::Parts,
+    body: Bytes,
+    _body: std::marker::PhantomData<fn() -> B>,
+}
+
+impl<B> Clone for Buffered<B> {
+    fn clone(&self) -> Self {
+        Buffered {
+            parts: self.parts.clone(),
+            body: self.body.clone(),
+            _body: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<B: From<Bytes> + 'static> Replayable for Buffered<B> {
+    type Request = Request<B>;
+
+    fn replay(&self) -> Request<B> {
+        Request::from_parts(self.parts.clone(), B::from(self.body.clone()))
+    }
+}
+
+impl<P, S, X, Q, B, RB> Service<Request<B>> for HttpPolicyService<P, S, X, Q>
+where
+    P: Policy<Response<RB>, S::Error> + Clone + 'static,
+    S: Service<Request<B>, Response = Response<RB>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Error: Send + 'static,
+    X: ContextFrom<Request<B>> + Clone,
+    Q: QuotaSource<X::Keys> + Clone,
+    B: Body + From<Bytes> + Send + 'static,
+    B::Data: Send,
+    B::Error: fmt::Display,
+    RB: From<Bytes> + Send + 'static,
+{
+    type Response = Response<RB>;
+    type Error = S::Error;
+    type Future = HttpResponseFuture<Response<RB>, S::Error>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let layer = self.layer.clone();
+        let ctx = layer.context.context(&request);
+        let clone = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, clone);
+        let service = self.inner.clone();
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let body = match collect(body, layer.max_body).await {
+                Ok(body) => body,
+                Err(error) => return Ok(layer.answers.body_error(&error).map(RB::from)),
+            };
+            let request = Buffered {
+                parts,
+                body,
+                _body: std::marker::PhantomData,
+            };
+            // The keys are kept for the headers only when there are headers.
+            let keys: Option<OwnedContext<X::Keys>> = Q::ACTIVE.then(|| ctx.clone());
+            let op = Replay::new(ready, service, request);
+            let result = call_owned_in_place(layer.policy.clone(), ctx, op).await;
+            let report = keys.and_then(|keys| layer.quota.report(&keys));
+            let mut response = match result {
+                Ok(response) => response,
+                Err(error) => match error.into_rejection() {
+                    Ok(rejection) => layer
+                        .answers
+                        .answer(&rejection, report.as_ref())
+                        .map(RB::from),
+                    Err(inner) => return Err(inner),
+                },
+            };
+            if let Some(report) = &report {
+                layer.headers.write(report, response.headers_mut());
+            }
+            Ok(response)
+        })
+    }
+}
