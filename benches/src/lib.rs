@@ -8,6 +8,7 @@
 
 pub mod cache;
 pub mod fixtures;
+pub mod pipeline;
 
 use std::future::Future;
 use std::hint::black_box;

@@ -23,6 +23,7 @@ fn main() {
     ratelimit(&rt);
     breaker(&rt);
     cache(&rt);
+    pipeline(&rt);
 
     report("baseline/bare", allocs_per_call(&rt, CALLS, op));
 
@@ -369,5 +370,47 @@ fn cache(rt: &tokio::runtime::Runtime) {
             let cache = &tagged;
             async move { cache.get(&key).await.expect("a hit") }
         }),
+    );
+}
+
+/// `pipeline_5` through each way in, and `tower_http_overhead`'s request.
+fn pipeline(rt: &tokio::runtime::Runtime) {
+    use steadfast::tower::PolicyLayer;
+    use steadfast::tower::http::HttpPolicyLayer;
+    use steadfast_benches::pipeline::{limiter, pipeline};
+    use tower::{Layer, ServiceExt};
+
+    let direct = pipeline();
+    report(
+        "pipeline_5/steadfast",
+        allocs_per_call(rt, CALLS, || direct.call(op)),
+    );
+    let layered = PolicyLayer::new(pipeline()).layer(tower::service_fn(|(): ()| op()));
+    report(
+        "pipeline_5/steadfast-tower",
+        allocs_per_call(rt, CALLS, || layered.clone().oneshot(())),
+    );
+    let route = || axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let get = || {
+        http::Request::get("/")
+            .body(axum::body::Body::empty())
+            .expect("a valid request")
+    };
+    let bare = route();
+    report(
+        "tower_http_overhead/bare",
+        allocs_per_call(rt, CALLS, || bare.clone().oneshot(get())),
+    );
+    let identity = route().layer(tower::layer::util::Identity::new());
+    report(
+        "tower_http_overhead/identity-layer",
+        allocs_per_call(rt, CALLS, || identity.clone().oneshot(get())),
+    );
+    let guarded = route().layer(HttpPolicyLayer::new(
+        Pipeline::new(limiter()).then(steadfast::breaker::Breaker::new()),
+    ));
+    report(
+        "tower_http_overhead/steadfast",
+        allocs_per_call(rt, CALLS, || guarded.clone().oneshot(get())),
     );
 }

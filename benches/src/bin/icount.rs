@@ -50,6 +50,18 @@ const CASES: &[&str] = &[
     "cache_hit_tagged/steadfast_after_invalidation",
     "bulkhead_uncontended/steadfast",
     "fallback_success/steadfast",
+    "pipeline_5/steadfast",
+    "pipeline_5_parts/timeout",
+    "pipeline_5_parts/retry",
+    "pipeline_5_parts/breaker",
+    "pipeline_5_parts/bulkhead",
+    "pipeline_5_parts/ratelimit",
+    "pipeline_inner/retry",
+    "pipeline_inner/breaker",
+    "pipeline_inner/bulkhead",
+    "pipeline_inner/ratelimit",
+    "tower_http_overhead/bare",
+    "tower_http_overhead/steadfast",
 ];
 
 fn main() {
@@ -63,7 +75,7 @@ fn main() {
         return;
     }
     let rt = runtime();
-    if breaker::run(&rt, &case, n) || cache::run(&rt, &case, n) {
+    if breaker::run(&rt, &case, n) || cache::run(&rt, &case, n) || pipeline::run(&rt, &case, n) {
         return;
     }
     let limit = Duration::from_secs(1);
@@ -336,6 +348,73 @@ mod cache {
                     }
                 });
             }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// The `pipeline_5` cases, and `pipeline_inner/X`: a timeout around X, whose
+/// count less `pipeline_5_parts/timeout` is what X costs inside a pipeline.
+mod pipeline {
+    use std::hint::black_box;
+
+    use steadfast::breaker::Breaker;
+    use steadfast::retry::Retry;
+    use steadfast::tower::http::HttpPolicyLayer;
+    use steadfast::{Pipeline, Policy};
+    use steadfast_benches::pipeline::{bulkhead, limiter, pipeline, timeout};
+    use tower::ServiceExt;
+
+    fn route() -> axum::Router {
+        axum::Router::new().route("/", axum::routing::get(|| async { "ok" }))
+    }
+
+    fn http(rt: &tokio::runtime::Runtime, router: &axum::Router, n: u64) {
+        rt.block_on(async {
+            for _ in 0..n {
+                let request = http::Request::get("/")
+                    .body(axum::body::Body::empty())
+                    .expect("a valid request");
+                black_box(router.clone().oneshot(request).await.map(|r| r.status())).ok();
+            }
+        });
+    }
+    use steadfast_benches::{BenchError, op};
+
+    fn repeat<P: Policy<u64, BenchError>>(rt: &tokio::runtime::Runtime, policy: &P, n: u64) {
+        rt.block_on(async {
+            for _ in 0..n {
+                black_box(policy.call(op).await).ok();
+            }
+        });
+    }
+
+    /// Runs `case` `n` times if it is a pipeline case; returns whether it was.
+    pub(super) fn run(rt: &tokio::runtime::Runtime, case: &str, n: u64) -> bool {
+        match case {
+            "pipeline_5/steadfast" => repeat(rt, &pipeline(), n),
+            "pipeline_5_parts/timeout" => repeat(rt, &timeout(), n),
+            "pipeline_5_parts/retry" => repeat(rt, &Retry::default(), n),
+            "pipeline_5_parts/breaker" => repeat(rt, &Breaker::new(), n),
+            "pipeline_5_parts/bulkhead" => repeat(rt, &bulkhead(), n),
+            "pipeline_5_parts/ratelimit" => repeat(rt, &limiter(), n),
+            "pipeline_inner/retry" => {
+                repeat(rt, &Pipeline::new(timeout()).then(Retry::default()), n);
+            }
+            "pipeline_inner/breaker" => {
+                repeat(rt, &Pipeline::new(timeout()).then(Breaker::new()), n);
+            }
+            "pipeline_inner/bulkhead" => repeat(rt, &Pipeline::new(timeout()).then(bulkhead()), n),
+            "pipeline_inner/ratelimit" => repeat(rt, &Pipeline::new(timeout()).then(limiter()), n),
+            "tower_http_overhead/bare" => http(rt, &route(), n),
+            "tower_http_overhead/steadfast" => http(
+                rt,
+                &route().layer(HttpPolicyLayer::new(
+                    Pipeline::new(limiter()).then(Breaker::new()),
+                )),
+                n,
+            ),
             _ => return false,
         }
         true

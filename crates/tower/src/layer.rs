@@ -1,5 +1,7 @@
 //! [`PolicyLayer`]: a steadfast policy as a tower [`Layer`].
 
+use std::sync::Arc;
+
 use tower_layer::Layer;
 
 use crate::PolicyService;
@@ -28,9 +30,9 @@ use crate::extract::{NoContext, WithCost, WithPriority};
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct PolicyLayer<P, X = NoContext> {
-    policy: P,
+    policy: Arc<P>,
     context: X,
 }
 
@@ -38,7 +40,7 @@ impl<P> PolicyLayer<P> {
     /// A layer running every request under `policy`, with no key.
     pub fn new(policy: P) -> Self {
         PolicyLayer {
-            policy,
+            policy: Arc::new(policy),
             context: NoContext,
         }
     }
@@ -83,10 +85,19 @@ impl<P, X> PolicyLayer<P, X> {
     }
 }
 
-impl<P: Clone, X: Clone, S> Layer<S> for PolicyLayer<P, X> {
+impl<P, X: Clone> Clone for PolicyLayer<P, X> {
+    fn clone(&self) -> Self {
+        PolicyLayer {
+            policy: Arc::clone(&self.policy),
+            context: self.context.clone(),
+        }
+    }
+}
+
+impl<P, X: Clone, S> Layer<S> for PolicyLayer<P, X> {
     type Service = PolicyService<P, S, X>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        PolicyService::new(self.policy.clone(), inner, self.context.clone())
+        PolicyService::new(Arc::clone(&self.policy), inner, self.context.clone())
     }
 }

@@ -109,7 +109,7 @@ impl<S: Service<Req>, Req> ServiceCall<S, Req> {
     }
 
     /// Calls a service that reported ready.
-    pub(crate) fn called(mut service: S, request: Req) -> Self {
+    pub(crate) fn called(service: &mut S, request: Req) -> Self {
         ServiceCall {
             service: None,
             request: None,

@@ -33,37 +33,40 @@ impl<R: Clone + Send + 'static> Replayable for Cloned<R> {
 
 /// The inner service and the request. The first attempt calls the service
 /// `poll_ready` reported ready; later attempts (a retry, a hedge) call a
-/// clone once it is ready, as tower's own retry does.
+/// clone of it once the clone is ready, as tower's own retry does. So a call
+/// that is not repeated clones the service only once, where tower's
+/// convention needs it (the clone left in the caller's place).
 pub(crate) struct Replay<S, R> {
     slot: Mutex<Slot<S, R>>,
 }
 
 struct Slot<S, R> {
-    ready: Option<S>,
     service: S,
+    // Whether `service` is still ready for a call.
+    ready: bool,
     request: R,
 }
 
 impl<S, R> Replay<S, R> {
-    pub(crate) fn new(ready: S, service: S, request: R) -> Self {
+    pub(crate) fn new(ready: S, request: R) -> Self {
         Replay {
             slot: Mutex::new(Slot {
-                ready: Some(ready),
-                service,
+                service: ready,
+                ready: true,
                 request,
             }),
         }
     }
 }
 
-// A copy for a background call: it starts from a clone, not the ready one.
+// A copy for a background call: it starts from a clone, not ready yet.
 impl<S: Clone, R: Clone> Clone for Replay<S, R> {
     fn clone(&self) -> Self {
         let slot = lock(&self.slot);
         Replay {
             slot: Mutex::new(Slot {
-                ready: None,
                 service: slot.service.clone(),
+                ready: false,
                 request: slot.request.clone(),
             }),
         }
@@ -89,9 +92,10 @@ where
     fn invoke(&self, _attempt: Attempt) -> Self::Future {
         let mut slot = lock(&self.slot);
         let request = slot.request.replay();
-        match slot.ready.take() {
-            Some(ready) => ServiceCall::called(ready, request),
-            None => ServiceCall::ready_then_call(slot.service.clone(), request),
+        if std::mem::replace(&mut slot.ready, false) {
+            ServiceCall::called(&mut slot.service, request)
+        } else {
+            ServiceCall::ready_then_call(slot.service.clone(), request)
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use steadfast_core::owned::call_owned_in_place;
@@ -40,7 +41,9 @@ pub type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, Error<E>>>
 ///   future, which hands back what it held (a bulkhead permit, a half-open
 ///   trial slot).
 pub struct PolicyService<P, S, X = NoContext> {
-    policy: P,
+    // Behind one `Arc`, so a call clones one pointer, not each policy of a
+    // pipeline (five reference counts for five policies).
+    policy: Arc<P>,
     inner: S,
     context: X,
 }
@@ -48,12 +51,12 @@ pub struct PolicyService<P, S, X = NoContext> {
 impl<P, S> PolicyService<P, S> {
     /// Runs `inner`'s calls under `policy`, with no key.
     pub fn from_parts(policy: P, inner: S) -> Self {
-        PolicyService::new(policy, inner, NoContext)
+        PolicyService::new(Arc::new(policy), inner, NoContext)
     }
 }
 
 impl<P, S, X> PolicyService<P, S, X> {
-    pub(crate) fn new(policy: P, inner: S, context: X) -> Self {
+    pub(crate) fn new(policy: Arc<P>, inner: S, context: X) -> Self {
         PolicyService {
             policy,
             inner,
@@ -82,10 +85,10 @@ impl<P, S, X> PolicyService<P, S, X> {
     }
 }
 
-impl<P: Clone, S: Clone, X: Clone> Clone for PolicyService<P, S, X> {
+impl<P, S: Clone, X: Clone> Clone for PolicyService<P, S, X> {
     fn clone(&self) -> Self {
         PolicyService {
-            policy: self.policy.clone(),
+            policy: Arc::clone(&self.policy),
             inner: self.inner.clone(),
             context: self.context.clone(),
         }
@@ -103,7 +106,7 @@ impl<P: fmt::Debug, S: fmt::Debug, X> fmt::Debug for PolicyService<P, S, X> {
 
 impl<P, S, X, Req> Service<Req> for PolicyService<P, S, X>
 where
-    P: Policy<S::Response, S::Error> + Clone + 'static,
+    P: Policy<S::Response, S::Error> + 'static,
     S: Service<Req> + Clone + Send + 'static,
     S::Future: Send,
     S::Response: Send + 'static,
@@ -127,7 +130,7 @@ where
         // place, as tower's middleware does.
         let clone = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, clone);
-        let op = Replay::new(ready, self.inner.clone(), Cloned(request));
-        Box::pin(call_owned_in_place(self.policy.clone(), ctx, op))
+        let op = Replay::new(ready, Cloned(request));
+        Box::pin(call_owned_in_place(Arc::clone(&self.policy), ctx, op))
     }
 }

@@ -72,6 +72,10 @@ struct Shared {
     name: Name,
     config: TimeoutConfig,
     timeouts: AtomicU64,
+    // The cached reading, for the deadline passed down to policies that
+    // read it: tokio's `Instant::now()` costs 20-30 ns here, a third of a
+    // five-policy pipeline.
+    clock: time::Clock,
 }
 
 /// A [`Timeout`]'s name, limit and how many calls it has cancelled.
@@ -129,6 +133,7 @@ impl Timeout {
                 name: config.name.clone(),
                 timeouts: AtomicU64::new(0),
                 config,
+                clock: time::Clock::new(time::TimeSource::Auto),
             }),
         })
     }
@@ -141,6 +146,16 @@ impl Timeout {
     /// The effective configuration.
     pub fn config(&self) -> &TimeoutConfig {
         &self.shared.config
+    }
+
+    /// `limit` from now on the cached clock.
+    #[inline]
+    fn estimated_deadline(&self) -> time::Instant {
+        let clock = &self.shared.clock;
+        let now = clock.now_cached();
+        let base = clock.instant_at(now);
+        base.checked_add(self.limit)
+            .unwrap_or_else(|| time::deadline_after(self.limit))
     }
 
     fn on_timeout(&self) -> TimedOut {
@@ -179,12 +194,13 @@ impl<T: Send, E: Send> Policy<T, E> for Timeout {
         E: 'a,
     {
         if N::READS_DEADLINE {
-            let deadline = time::deadline_after(self.limit);
-            TimeoutFuture::new(
-                next.invoke(ctx.with_deadline(deadline)),
-                self,
-                Some(deadline),
-            )
+            // The deadline inner policies plan by comes from the cached
+            // clock (up to about a millisecond behind, never ahead), so it
+            // errs early: a retry may skip a backoff that would have fit,
+            // never sleep past the limit. The timer, armed only if the call
+            // waits, reads the precise clock.
+            let deadline = self.estimated_deadline();
+            TimeoutFuture::new(next.invoke(ctx.with_deadline(deadline)), self, None)
         } else {
             TimeoutFuture::new(next.invoke(ctx), self, None)
         }

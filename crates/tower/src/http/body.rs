@@ -30,8 +30,13 @@ where
     B: Body,
     B::Error: fmt::Display,
 {
-    if body.size_hint().lower() > limit as u64 {
+    let hint = body.size_hint();
+    if hint.lower() > limit as u64 {
         return Err(BodyError::TooLarge { limit });
+    }
+    // A body known to be empty (a GET) is not read at all.
+    if hint.exact() == Some(0) && body.is_end_stream() {
+        return Ok(Bytes::new());
     }
     let mut body = pin!(body);
     let mut first: Option<Bytes> = None;

@@ -202,23 +202,57 @@ impl<P: Clone, X: Clone, Q: Clone, S> Layer<S> for HttpPolicyLayer<P, X, Q> {
 
     fn layer(&self, inner: S) -> Self::Service {
         HttpPolicyService {
-            layer: self.clone(),
+            shared: Shared(Arc::new(self.clone())),
             inner,
         }
+    }
+}
+
+/// A layer's policy and settings behind one `Arc`: a call clones one
+/// pointer, not each policy of a pipeline and each setting.
+struct Shared<P, X, Q>(Arc<HttpPolicyLayer<P, X, Q>>);
+
+impl<P, X, Q> Clone for Shared<P, X, Q> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+// The call runs the layer's policy through the shared pointer.
+impl<T, E, P, X, Q> Policy<T, E> for Shared<P, X, Q>
+where
+    P: Policy<T, E>,
+    X: Send + Sync,
+    Q: Send + Sync,
+{
+    const READS_DEADLINE: bool = P::READS_DEADLINE;
+
+    #[inline]
+    fn execute<'a, N>(
+        &'a self,
+        ctx: steadfast_core::Context<'a>,
+        next: N,
+    ) -> impl std::future::Future<Output = Result<T, steadfast_core::Error<E>>> + Send + 'a
+    where
+        N: steadfast_core::Next<'a, T, E>,
+        T: 'a,
+        E: 'a,
+    {
+        self.0.policy.execute(ctx, next)
     }
 }
 
 /// The service an [`HttpPolicyLayer`] makes; `Clone`, `Send` and `Sync`
 /// when the inner service is, every clone sharing the policy's state.
 pub struct HttpPolicyService<P, S, X = NoContext, Q = NoQuota> {
-    layer: HttpPolicyLayer<P, X, Q>,
+    shared: Shared<P, X, Q>,
     inner: S,
 }
 
-impl<P: Clone, S: Clone, X: Clone, Q: Clone> Clone for HttpPolicyService<P, S, X, Q> {
+impl<P, S: Clone, X, Q> Clone for HttpPolicyService<P, S, X, Q> {
     fn clone(&self) -> Self {
         HttpPolicyService {
-            layer: self.layer.clone(),
+            shared: self.shared.clone(),
             inner: self.inner.clone(),
         }
     }
@@ -227,7 +261,7 @@ impl<P: Clone, S: Clone, X: Clone, Q: Clone> Clone for HttpPolicyService<P, S, X
 impl<P: fmt::Debug, S: fmt::Debug, X, Q> fmt::Debug for HttpPolicyService<P, S, X, Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpPolicyService")
-            .field("layer", &self.layer)
+            .field("layer", &self.shared.0)
             .field("inner", &self.inner)
             .finish()
     }
@@ -260,12 +294,12 @@ impl<B: From<Bytes> + 'static> Replayable for Buffered<B> {
 
 impl<P, S, X, Q, B, RB> Service<Request<B>> for HttpPolicyService<P, S, X, Q>
 where
-    P: Policy<Response<RB>, S::Error> + Clone + 'static,
+    P: Policy<Response<RB>, S::Error> + 'static,
     S: Service<Request<B>, Response = Response<RB>> + Clone + Send + 'static,
     S::Future: Send,
     S::Error: Send + 'static,
-    X: ContextFrom<Request<B>> + Clone,
-    Q: QuotaSource<X::Keys> + Clone,
+    X: ContextFrom<Request<B>>,
+    Q: QuotaSource<X::Keys>,
     B: Body + From<Bytes> + Send + 'static,
     B::Data: Send,
     B::Error: fmt::Display,
@@ -281,12 +315,12 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let layer = self.layer.clone();
-        let ctx = layer.context.context(&request);
+        let shared = self.shared.clone();
+        let ctx = shared.0.context.context(&request);
         let clone = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, clone);
-        let service = self.inner.clone();
         Box::pin(async move {
+            let layer = &*shared.0;
             let (parts, body) = request.into_parts();
             let body = match collect(body, layer.max_body).await {
                 Ok(body) => body,
@@ -299,8 +333,8 @@ where
             };
             // The keys are kept for the headers only when there are headers.
             let keys: Option<OwnedContext<X::Keys>> = Q::ACTIVE.then(|| ctx.clone());
-            let op = Replay::new(ready, service, request);
-            let result = call_owned_in_place(layer.policy.clone(), ctx, op).await;
+            let op = Replay::new(ready, request);
+            let result = call_owned_in_place(shared.clone(), ctx, op).await;
             let report = keys.and_then(|keys| layer.quota.report(&keys));
             let mut response = match result {
                 Ok(response) => response,
