@@ -15,8 +15,9 @@
 //!   (`timeout`, `retry`, `breaker`, `bulkhead`, `ratelimit`) and `bare`, so
 //!   the pipeline's figure reads against their sum from the same run.
 //! - `tower_http_overhead`: `GET /` through an axum `Router` in process:
-//!   `bare` (no layer) and `steadfast` (an `HttpPolicyLayer` of a rate
-//!   limiter and a breaker).
+//!   `bare` (no layer), `identity-layer` (tower's no-op layer: what axum's
+//!   layering costs by itself) and `steadfast` (an `HttpPolicyLayer` of a
+//!   rate limiter and a breaker).
 
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
@@ -145,6 +146,15 @@ fn tower_http_overhead(c: &mut Criterion) {
     let route = || axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
 
     let bare = route();
+    // axum wraps any layer's service in a route of its own: the cost of
+    // layering at all, whatever the layer does.
+    let identity = route().layer(tower::layer::util::Identity::new());
+    group.bench_function("identity-layer", |b| {
+        iter_async(b, &rt, || {
+            let call = identity.clone().oneshot(get());
+            async move { call.await.map(|response| response.status()) }
+        });
+    });
     group.bench_function("bare", |b| {
         iter_async(b, &rt, || {
             let call = bare.clone().oneshot(get());

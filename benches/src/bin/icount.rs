@@ -62,6 +62,7 @@ const CASES: &[&str] = &[
     "pipeline_inner/ratelimit",
     "tower_http_overhead/bare",
     "tower_http_overhead/steadfast",
+    "tower_http_overhead/identity-layer",
 ];
 
 fn main() {
@@ -408,6 +409,9 @@ mod pipeline {
             "pipeline_inner/bulkhead" => repeat(rt, &Pipeline::new(timeout()).then(bulkhead()), n),
             "pipeline_inner/ratelimit" => repeat(rt, &Pipeline::new(timeout()).then(limiter()), n),
             "tower_http_overhead/bare" => http(rt, &route(), n),
+            "tower_http_overhead/identity-layer" => {
+                http(rt, &route().layer(tower::layer::util::Identity::new()), n);
+            }
             "tower_http_overhead/steadfast" => http(
                 rt,
                 &route().layer(HttpPolicyLayer::new(

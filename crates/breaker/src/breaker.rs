@@ -173,6 +173,9 @@ impl<C> Inspect for Breaker<C> {
 }
 
 impl<T: Send, E: Send, C: Classifier<T, E>> Policy<T, E> for Breaker<C> {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     #[inline]
     fn execute<'a, N>(
         &'a self,

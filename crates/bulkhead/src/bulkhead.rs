@@ -115,6 +115,9 @@ impl Inspect for Bulkhead {
 }
 
 impl<T: Send, E: Send> Policy<T, E> for Bulkhead {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     /// A caller that must queue is refused at once when its wait cannot
     /// fit the call's deadline; see [deadlines](Bulkhead#deadlines).
     const READS_DEADLINE: bool = true;

@@ -243,6 +243,9 @@ impl<K, T: Send, E: Send> Policy<T, E> for KeyedBulkhead<K>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
 {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     /// A caller that must queue is refused at once when its wait cannot
     /// fit the call's deadline; see [`Bulkhead`](crate::Bulkhead#deadlines).
     const READS_DEADLINE: bool = true;

@@ -42,6 +42,17 @@ pub trait Policy<T, E>: Send + Sync {
     /// retry does, so it never sleeps past it). Defaults to `false`.
     const READS_DEADLINE: bool = false;
 
+    /// Whether this policy may run the rest of the call more than once (a
+    /// retry, a hedge) or again in a background call (a cache's refresh).
+    /// Defaults to `true`, the safe answer for a policy that does not say;
+    /// a policy that invokes its `next` at most once sets `false`, and a
+    /// pipeline repeats when any of its policies does.
+    ///
+    /// Callers that must keep a copy of the request to repeat it read this:
+    /// steadfast-tower's HTTP layer buffers a request body only when its
+    /// policy may repeat the call, and streams it otherwise.
+    const REPEATS: bool = true;
+
     /// Runs the call: decides, then invokes `next` (zero, one or many times).
     fn execute<'a, N>(
         &'a self,
@@ -259,6 +270,7 @@ where
     P: Policy<T, E> + ?Sized,
 {
     const READS_DEADLINE: bool = P::READS_DEADLINE;
+    const REPEATS: bool = P::REPEATS;
 
     #[inline]
     fn execute<'a, N>(
@@ -306,6 +318,7 @@ where
     P: Policy<T, E> + ?Sized,
 {
     const READS_DEADLINE: bool = P::READS_DEADLINE;
+    const REPEATS: bool = P::REPEATS;
 
     #[inline]
     fn execute<'a, N>(

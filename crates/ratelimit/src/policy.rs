@@ -27,6 +27,9 @@ use crate::keyed::KeyedRateLimiter;
 use crate::store::StateStore;
 
 impl<T: Send, E: Send> Policy<T, E> for RateLimiter {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     // Wait mode cuts its wait to the deadline.
     const READS_DEADLINE: bool = true;
 
@@ -73,6 +76,9 @@ pub(crate) fn above_a_background_job(ctx: &Context<'_>) -> bool {
 /// [share one bucket](crate::RateLimiterBuilder::share_unkeyed) among such
 /// calls: see the crate docs.
 impl<T: Send, E: Send, K: Key, S: StateStore<K>> Policy<T, E> for KeyedRateLimiter<K, S> {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     // Wait mode cuts its wait to the deadline.
     const READS_DEADLINE: bool = true;
 

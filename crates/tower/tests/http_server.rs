@@ -234,3 +234,25 @@ async fn a_body_over_the_limit_is_413_and_never_reaches_the_handler() {
     assert_eq!(streamed.status, 413);
     assert_eq!(calls.load(Ordering::Relaxed), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_policy_that_never_repeats_streams_the_body_past_the_buffer_limit() {
+    let limiter = KeyedRateLimiter::<IpAddr>::new(Quota::per_minute(10)).unwrap();
+    let app = Router::new()
+        .route(
+            "/upload",
+            post(|body: String| async move { format!("{} bytes", body.len()) }),
+        )
+        .layer(
+            HttpPolicyLayer::new(limiter)
+                .context(peer_ip())
+                .max_body(16),
+        );
+    let addr = serve(app).await;
+
+    let body = "x".repeat(1_000);
+    let reply = send(addr, "POST", "/upload", &[], &body).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "1000 bytes"));
+    let streamed = send_chunked(addr, "/upload", &["0123456789", "abcdefghij"]).await;
+    assert_eq!(streamed.body, "20 bytes");
+}

@@ -159,3 +159,23 @@ async fn a_tower_client_is_an_operation() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Inner);
 }
+
+fn repeats<P: Policy<u32, std::io::Error>>(_: &P) -> bool {
+    P::REPEATS
+}
+
+#[test]
+fn a_pipeline_repeats_when_any_of_its_policies_does() {
+    let timeout = Timeout::new(Duration::from_secs(1)).unwrap();
+    let limiter = RateLimiter::new(Quota::per_second(5)).unwrap();
+    let retry = Retry::builder().max_attempts(2).build().unwrap();
+    assert!(!repeats(&timeout));
+    assert!(!repeats(
+        &Pipeline::new(timeout.clone()).then(limiter.clone())
+    ));
+    assert!(repeats(&retry));
+    assert!(repeats(&Pipeline::new(timeout).then(retry).then(limiter)));
+    // A boxed policy cannot say: it counts as repeating.
+    let boxed: BoxPolicy<u32, std::io::Error> = BoxPolicy::new(Bulkhead::new(1).unwrap());
+    assert!(repeats(&boxed));
+}

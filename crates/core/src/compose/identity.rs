@@ -30,6 +30,9 @@ use crate::{Context, Error, Leaf, Next, Operation, Policy, Then};
 pub struct Identity;
 
 impl<T: Send, E: Send> Policy<T, E> for Identity {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     #[inline]
     fn execute<'a, N>(
         &'a self,

@@ -29,6 +29,7 @@ impl<P> Last<P> {
 }
 
 impl<T, E, P: Policy<T, E>> Policy<T, E> for Last<P> {
+    const REPEATS: bool = P::REPEATS;
     const READS_DEADLINE: bool = P::READS_DEADLINE;
 
     #[inline]

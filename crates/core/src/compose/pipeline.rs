@@ -51,6 +51,7 @@ impl<P> Pipeline<P> {
 }
 
 impl<T, E, P: Policy<T, E>> Policy<T, E> for Pipeline<P> {
+    const REPEATS: bool = P::REPEATS;
     const READS_DEADLINE: bool = P::READS_DEADLINE;
 
     #[inline]

@@ -41,6 +41,7 @@ where
     Outer: Policy<T, E>,
     Inner: Policy<T, E>,
 {
+    const REPEATS: bool = <Outer as Policy<T, E>>::REPEATS || <Inner as Policy<T, E>>::REPEATS;
     const READS_DEADLINE: bool =
         <Outer as Policy<T, E>>::READS_DEADLINE || <Inner as Policy<T, E>>::READS_DEADLINE;
 

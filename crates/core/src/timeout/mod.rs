@@ -182,6 +182,9 @@ impl Inspect for Timeout {
 }
 
 impl<T: Send, E: Send> Policy<T, E> for Timeout {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     #[inline]
     fn execute<'a, N>(
         &'a self,

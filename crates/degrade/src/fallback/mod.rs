@@ -184,6 +184,9 @@ where
     T: Send,
     E: Send,
 {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     #[inline]
     fn execute<'a, N>(
         &'a self,

@@ -456,6 +456,9 @@ where
     C: Classifier<T, E>,
     E: Send,
 {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     async fn execute<'a, N>(&'a self, ctx: Context<'a>, next: N) -> Result<Served<T>, Error<E>>
     where
         N: Next<'a, Served<T>, E>,

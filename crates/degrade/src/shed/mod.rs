@@ -336,6 +336,9 @@ impl Inspect for LoadShedder {
 }
 
 impl<T: Send, E: Send> Policy<T, E> for LoadShedder {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     async fn execute<'a, N>(&'a self, ctx: Context<'a>, next: N) -> Result<T, Error<E>>
     where
         N: Next<'a, T, E>,

@@ -296,6 +296,9 @@ where
     T: Send,
     E: Send,
 {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     async fn execute<'a, N>(&'a self, ctx: Context<'a>, next: N) -> Result<T, Error<E>>
     where
         N: Next<'a, T, E>,

@@ -307,6 +307,9 @@ impl<K: Key, C> Inspect for Lockout<K, C> {
 }
 
 impl<T: Send, E: Send, K: Key, C: Classifier<T, E>> Policy<T, E> for Lockout<K, C> {
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
     async fn execute<'a, N>(&'a self, ctx: Context<'a>, next: N) -> Result<T, Error<E>>
     where
         N: Next<'a, T, E>,

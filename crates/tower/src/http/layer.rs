@@ -17,6 +17,7 @@ use crate::extract::{ContextFrom, NoContext, WithCost, WithPriority};
 use crate::http::answers::{Answer, HttpAnswers, SharedAnswer};
 use crate::http::body::collect;
 use crate::http::headers::{NoQuota, QuotaSource, RateLimitHeaders};
+use crate::http::pass::PassThrough;
 use crate::replay::{Replay, Replayable};
 
 /// The future of an [`HttpPolicyService`] call: boxed, the call's one
@@ -30,8 +31,11 @@ pub const DEFAULT_MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// Runs every HTTP request under a policy and answers refusals itself.
 ///
-/// - The request body is buffered (up to [`max_body`](Self::max_body), 413
-///   past it) so a retry or a hedge sends it again.
+/// - When the policy may repeat a call ([`Policy::REPEATS`]: a retry, a
+///   hedge, a cache), the request body is buffered (up to
+///   [`max_body`](Self::max_body), 413 past it) so every attempt sends it
+///   again. A policy that never repeats (a limiter, a breaker, a bulkhead, a
+///   timeout) gets the request as it came, its body streamed.
 /// - A rejection becomes a response ([`HttpAnswers`] unless
 ///   [`answers`](Self::answers) replaces it): 429 with `Retry-After`, 503,
 ///   504, with an RFC 9457 problem document.
@@ -167,7 +171,8 @@ impl<P, X, Q> HttpPolicyLayer<P, X, Q> {
     }
 
     /// The largest request body buffered for replay, in bytes; a larger one
-    /// is answered 413 without calling the service.
+    /// is answered 413 without calling the service. Only a policy that may
+    /// repeat a call buffers; any body passes a policy that does not.
     #[must_use]
     pub fn max_body(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
@@ -225,6 +230,7 @@ where
     X: Send + Sync,
     Q: Send + Sync,
 {
+    const REPEATS: bool = P::REPEATS;
     const READS_DEADLINE: bool = P::READS_DEADLINE;
 
     #[inline]
@@ -319,6 +325,16 @@ where
         let ctx = shared.0.context.context(&request);
         let clone = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, clone);
+        // The keys are kept for the headers only when there are headers.
+        let keys: Option<OwnedContext<X::Keys>> = Q::ACTIVE.then(|| ctx.clone());
+        if !P::REPEATS {
+            // One attempt at most: the request goes through as it came.
+            return Box::pin(async move {
+                let op = PassThrough::new(ready, request);
+                let result = call_owned_in_place(shared.clone(), ctx, op).await;
+                respond(&shared.0, keys, result)
+            });
+        }
         Box::pin(async move {
             let layer = &*shared.0;
             let (parts, body) = request.into_parts();
@@ -331,25 +347,38 @@ where
                 body,
                 _body: std::marker::PhantomData,
             };
-            // The keys are kept for the headers only when there are headers.
-            let keys: Option<OwnedContext<X::Keys>> = Q::ACTIVE.then(|| ctx.clone());
             let op = Replay::new(ready, request);
             let result = call_owned_in_place(shared.clone(), ctx, op).await;
-            let report = keys.and_then(|keys| layer.quota.report(&keys));
-            let mut response = match result {
-                Ok(response) => response,
-                Err(error) => match error.into_rejection() {
-                    Ok(rejection) => layer
-                        .answers
-                        .answer(&rejection, report.as_ref())
-                        .map(RB::from),
-                    Err(inner) => return Err(inner),
-                },
-            };
-            if let Some(report) = &report {
-                layer.headers.write(report, response.headers_mut());
-            }
-            Ok(response)
+            respond(layer, keys, result)
         })
     }
+}
+
+/// The response for a call's result: a rejection answered, the inner error
+/// passed through, and the rate-limit headers of the call's key added.
+fn respond<P, X, Q, K, RB, E>(
+    layer: &HttpPolicyLayer<P, X, Q>,
+    keys: Option<OwnedContext<K>>,
+    result: Result<Response<RB>, steadfast_core::Error<E>>,
+) -> Result<Response<RB>, E>
+where
+    Q: QuotaSource<K>,
+    RB: From<Bytes>,
+{
+    // Read after the call, so an admitted response shows what is left.
+    let report = keys.and_then(|keys| layer.quota.report(&keys));
+    let mut response = match result {
+        Ok(response) => response,
+        Err(error) => match error.into_rejection() {
+            Ok(rejection) => layer
+                .answers
+                .answer(&rejection, report.as_ref())
+                .map(RB::from),
+            Err(inner) => return Err(inner),
+        },
+    };
+    if let Some(report) = &report {
+        layer.headers.write(report, response.headers_mut());
+    }
+    Ok(response)
 }

@@ -11,6 +11,7 @@ mod body;
 mod extract;
 mod headers;
 mod layer;
+mod pass;
 
 pub use answers::{
     Answer, HttpAnswers, QUOTA_EXCEEDED, Rejection, TEMPORARY_REDUCED_CAPACITY, problem,
