@@ -32,8 +32,8 @@ use crate::{BulkheadBuilder, BulkheadConfig, BulkheadSnapshot};
 /// - a deadline already passed is refused at once.
 ///
 /// A caller that finds a free permit never looks at the deadline. Declaring
-/// that it reads the deadline costs an enclosing timeout one clock read when
-/// the call starts.
+/// that it reads the deadline costs an enclosing timeout one read of the
+/// cached clock when the call starts.
 ///
 /// ```
 /// use steadfast_bulkhead::Bulkhead;

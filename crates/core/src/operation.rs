@@ -32,7 +32,8 @@ pub trait Operation<T, E>: Send + Sync {
     type Future: Future<Output = Result<T, E>> + Send;
 
     /// Whether the operation reads [`Attempt::deadline`]; if so, enclosing
-    /// timeouts compute their deadline eagerly (one clock read per call).
+    /// timeouts compute their deadline when the call starts (one read of the
+    /// cached clock per call).
     const READS_DEADLINE: bool = false;
 
     /// Starts one attempt.

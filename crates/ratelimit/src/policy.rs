@@ -13,8 +13,8 @@
 //!
 //! Both limiters declare [`Policy::READS_DEADLINE`], so an enclosing
 //! [`Timeout`](steadfast_core::Timeout) computes its deadline when the call
-//! starts and passes it down (one clock read per call, in either mode: the
-//! constant belongs to the type, not to the instance's mode).
+//! starts and passes it down (one read of the cached clock per call, in
+//! either mode: the constant belongs to the type, not to the instance's mode).
 
 use std::future::Future;
 
