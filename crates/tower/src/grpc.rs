@@ -88,3 +88,44 @@ mod tests {
         );
     }
 }
+
+/// Rejections answered as gRPC statuses, for an
+/// [`HttpPolicyLayer`](crate::http::HttpPolicyLayer) in front of a tonic
+/// server: a trailers-only response carrying `grpc-status`, `grpc-message`
+/// and the retry metadata of [`into_status`], instead of a problem document.
+///
+/// ```
+/// use std::time::Duration;
+/// use steadfast_core::CircuitOpen;
+/// use steadfast_tower::grpc::GrpcAnswers;
+/// use steadfast_tower::http::Answer;
+///
+/// let response = GrpcAnswers.answer(&CircuitOpen::new("db", Some(Duration::from_secs(2))).into(), None);
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(response.headers()["grpc-status"], "14"); // UNAVAILABLE
+/// assert_eq!(response.headers()["grpc-retry-pushback-ms"], "2000");
+/// ```
+#[cfg(feature = "http")]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GrpcAnswers;
+
+#[cfg(feature = "http")]
+impl crate::http::Answer for GrpcAnswers {
+    fn answer(
+        &self,
+        rejection: &crate::http::Rejection,
+        _report: Option<&crate::http::QuotaReport>,
+    ) -> http::Response<bytes::Bytes> {
+        into_status(rejection.clone(), |never| match never {}).into_http()
+    }
+
+    fn body_error(&self, error: &crate::http::BodyError) -> http::Response<bytes::Bytes> {
+        let status = match error {
+            crate::http::BodyError::TooLarge { .. } => {
+                Status::resource_exhausted(error.to_string())
+            }
+            crate::http::BodyError::Read(_) => Status::invalid_argument(error.to_string()),
+        };
+        status.into_http()
+    }
+}

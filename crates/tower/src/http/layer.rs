@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+
+use crate::http::from_bytes::FromBytes;
 use http::{Request, Response, request};
 use http_body::Body;
 use steadfast_core::owned::call_owned_in_place;
@@ -290,11 +292,11 @@ impl<B> Clone for Buffered<B> {
     }
 }
 
-impl<B: From<Bytes> + 'static> Replayable for Buffered<B> {
+impl<B: FromBytes + 'static> Replayable for Buffered<B> {
     type Request = Request<B>;
 
     fn replay(&self) -> Request<B> {
-        Request::from_parts(self.parts.clone(), B::from(self.body.clone()))
+        Request::from_parts(self.parts.clone(), B::from_bytes(self.body.clone()))
     }
 }
 
@@ -306,10 +308,10 @@ where
     S::Error: Send + 'static,
     X: ContextFrom<Request<B>>,
     Q: QuotaSource<X::Keys>,
-    B: Body + From<Bytes> + Send + 'static,
+    B: Body + FromBytes + Send + 'static,
     B::Data: Send,
     B::Error: fmt::Display,
-    RB: From<Bytes> + Send + 'static,
+    RB: FromBytes + Send + 'static,
 {
     type Response = Response<RB>;
     type Error = S::Error;
@@ -340,7 +342,7 @@ where
             let (parts, body) = request.into_parts();
             let body = match collect(body, layer.max_body).await {
                 Ok(body) => body,
-                Err(error) => return Ok(layer.answers.body_error(&error).map(RB::from)),
+                Err(error) => return Ok(layer.answers.body_error(&error).map(RB::from_bytes)),
             };
             let request = Buffered {
                 parts,
@@ -363,7 +365,7 @@ fn respond<P, X, Q, K, RB, E>(
 ) -> Result<Response<RB>, E>
 where
     Q: QuotaSource<K>,
-    RB: From<Bytes>,
+    RB: FromBytes,
 {
     // Read after the call, so an admitted response shows what is left.
     let report = keys.and_then(|keys| layer.quota.report(&keys));
@@ -373,7 +375,7 @@ where
             Ok(rejection) => layer
                 .answers
                 .answer(&rejection, report.as_ref())
-                .map(RB::from),
+                .map(RB::from_bytes),
             Err(inner) => return Err(inner),
         },
     };

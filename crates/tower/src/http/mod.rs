@@ -9,6 +9,7 @@
 mod answers;
 mod body;
 mod extract;
+mod from_bytes;
 mod headers;
 mod layer;
 mod pass;
@@ -18,5 +19,6 @@ pub use answers::{
 };
 pub use body::BodyError;
 pub use extract::{Header, Path, PeerIp, header, path, peer_ip};
+pub use from_bytes::FromBytes;
 pub use headers::{NoQuota, QuotaReport, QuotaSource, RateLimitHeaders};
 pub use layer::{DEFAULT_MAX_BODY, HttpPolicyLayer, HttpPolicyService, HttpResponseFuture};

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use crate::http::from_bytes::FromBytes;
 use http::{Request, Response, StatusCode};
 use steadfast_core::{Attempt, Operation};
 use tower_service::Service;
@@ -42,7 +42,7 @@ where
     S: Service<Request<B>, Response = Response<RB>> + Send,
     S::Future: Send,
     B: Send,
-    RB: From<Bytes> + Send,
+    RB: FromBytes + Send,
 {
     type Future = Once<S::Future, Response<RB>>;
 
@@ -61,7 +61,7 @@ where
                         "The request could not be sent again.",
                         None,
                     )
-                    .map(RB::from),
+                    .map(RB::from_bytes),
                 ),
             },
         }
