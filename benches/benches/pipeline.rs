@@ -19,81 +19,17 @@
 //!   layering costs by itself) and `steadfast` (an `HttpPolicyLayer` of a
 //!   rate limiter and a breaker).
 
-use std::future::Future;
-use std::task::{Context, Poll, Waker};
-use std::time::Duration;
-
 use criterion::{Criterion, criterion_group, criterion_main};
 use steadfast::breaker::Breaker;
 use steadfast::retry::Retry;
 use steadfast::tower::PolicyLayer;
 use steadfast::tower::http::HttpPolicyLayer;
 use steadfast::{Pipeline, Policy};
-use steadfast_benches::fixtures::NeverRetry;
-use steadfast_benches::pipeline::{BULKHEAD, bulkhead, limiter, pipeline, timeout};
+use steadfast_benches::pipeline::{
+    bulkhead, limiter, pipeline, ready_call, timeout, tower_own, tower_resilience,
+};
 use steadfast_benches::{iter_async, op, runtime};
-use tower::{Layer, Service, ServiceExt};
-
-/// `poll_ready` (which must be ready at once here) then `call`.
-fn ready_call<S: Service<()>>(service: &mut S) -> S::Future
-where
-    S::Error: std::fmt::Debug,
-{
-    let mut cx = Context::from_waker(Waker::noop());
-    match service.poll_ready(&mut cx) {
-        Poll::Ready(ready) => ready.expect("the service is ready"),
-        Poll::Pending => panic!("every service here is ready at once"),
-    }
-    service.call(())
-}
-
-fn tower_resilience()
--> impl Service<(), Response = u64, Error = impl std::fmt::Debug, Future = impl Future> {
-    use tower_resilience::bulkhead::BulkheadLayer;
-    use tower_resilience::circuitbreaker::CircuitBreakerLayer;
-    use tower_resilience::ratelimiter::RateLimiterLayer;
-    use tower_resilience::retry::RetryLayer;
-    use tower_resilience::timelimiter::TimeLimiterLayer;
-
-    let service = tower::service_fn(|(): ()| op());
-    let service = RateLimiterLayer::builder()
-        .limit_for_period(1_000_000_000)
-        .refresh_period(Duration::from_secs(1))
-        .build()
-        .expect("a valid rate")
-        .layer(service);
-    let service = BulkheadLayer::builder()
-        .max_concurrent_calls(BULKHEAD as usize)
-        .build()
-        .expect("a valid limit")
-        .layer(service);
-    let service = CircuitBreakerLayer::builder()
-        .build()
-        .expect("the default config is valid")
-        .layer(service);
-    let service = RetryLayer::<(), u64, _>::builder()
-        .max_attempts(3)
-        .exponential_backoff(Duration::from_millis(100))
-        .build()
-        .layer(service);
-    TimeLimiterLayer::builder()
-        .timeout_duration(Duration::from_secs(1))
-        .build()
-        .layer(service)
-}
-
-fn tower_own()
--> impl Service<(), Response = u64, Error = impl std::fmt::Debug, Future = impl Future> {
-    let service = tower::service_fn(|(): ()| op());
-    let service = tower::limit::ConcurrencyLimit::new(service, BULKHEAD as usize);
-    let service = tower::retry::Retry::new(NeverRetry, service);
-    // Its rate limit is not `Clone`, so it sits outside the retry.
-    let service = tower::limit::RateLimit::new(
-        service,
-        tower::limit::rate::Rate::new(1_000_000_000, Duration::from_secs(1)),
-    );
-    tower::timeout::Timeout::new(service, Duration::from_secs(1))
-}
+use tower::{Layer, ServiceExt};
 
 fn pipeline_5(c: &mut Criterion) {
     let rt = runtime();

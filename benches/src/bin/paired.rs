@@ -122,6 +122,8 @@ fn main() {
     };
     let rt = runtime();
 
+    pipeline_pairs(&run, &rt);
+
     let retry = Retry::default();
     let tower_retry = tower::retry::Retry::new(NeverRetry, tower::service_fn(|(): ()| op()));
     run.pair(
@@ -206,4 +208,33 @@ fn main() {
             );
         }
     }
+}
+
+/// `pipeline_5`: the direct pipeline and the same pipeline as one tower
+/// service, each against tower-resilience's five layers and tower's own.
+fn pipeline_pairs(run: &Run, rt: &tokio::runtime::Runtime) {
+    use steadfast::tower::PolicyLayer;
+    use steadfast_benches::pipeline::{pipeline, ready_call, tower_own, tower_resilience};
+    use tower::Layer;
+
+    let direct = pipeline();
+    let mut layered = PolicyLayer::new(pipeline()).layer(tower::service_fn(|(): ()| op()));
+    let mut resilience = rt.block_on(async { tower_resilience() });
+    let mut own = rt.block_on(async { tower_own() });
+    let resilience = std::cell::RefCell::new(&mut resilience);
+    run.pair(
+        "pipeline_5 steadfast/tower-resilience",
+        |n| time_async(rt, n, || direct.call(op)),
+        |n| time_async(rt, n, || ready_call(&mut **resilience.borrow_mut())),
+    );
+    run.pair(
+        "pipeline_5 steadfast-tower/tower-resilience",
+        |n| time_async(rt, n, || ready_call(&mut layered)),
+        |n| time_async(rt, n, || ready_call(&mut **resilience.borrow_mut())),
+    );
+    run.pair(
+        "pipeline_5 steadfast/tower",
+        |n| time_async(rt, n, || direct.call(op)),
+        |n| time_async(rt, n, || ready_call(&mut own)),
+    );
 }
