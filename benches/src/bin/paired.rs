@@ -237,4 +237,42 @@ fn pipeline_pairs(run: &Run, rt: &tokio::runtime::Runtime) {
         |n| time_async(rt, n, || direct.call(op)),
         |n| time_async(rt, n, || ready_call(&mut own)),
     );
+
+    // The pipeline and each of its policies alone, each against the bare op
+    // in alternation: what each adds, to set the pipeline against the sum.
+    run.pair(
+        "pipeline_5_parts pipeline/bare",
+        |n| time_async(rt, n, || direct.call(op)),
+        |n| time_async(rt, n, op),
+    );
+    let timeout = steadfast_benches::pipeline::timeout();
+    run.pair(
+        "pipeline_5_parts timeout/bare",
+        |n| time_async(rt, n, || timeout.call(op)),
+        |n| time_async(rt, n, op),
+    );
+    let retry = Retry::default();
+    run.pair(
+        "pipeline_5_parts retry/bare",
+        |n| time_async(rt, n, || retry.call(op)),
+        |n| time_async(rt, n, op),
+    );
+    let breaker = steadfast::breaker::Breaker::new();
+    run.pair(
+        "pipeline_5_parts breaker/bare",
+        |n| time_async(rt, n, || breaker.call(op)),
+        |n| time_async(rt, n, op),
+    );
+    let bulkhead = steadfast_benches::pipeline::bulkhead();
+    run.pair(
+        "pipeline_5_parts bulkhead/bare",
+        |n| time_async(rt, n, || bulkhead.call(op)),
+        |n| time_async(rt, n, op),
+    );
+    let limiter = steadfast_benches::pipeline::limiter();
+    run.pair(
+        "pipeline_5_parts ratelimit/bare",
+        |n| time_async(rt, n, || limiter.call(op)),
+        |n| time_async(rt, n, op),
+    );
 }
