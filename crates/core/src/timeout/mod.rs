@@ -74,8 +74,9 @@ struct Shared {
     timeouts: AtomicU64,
     // The cached reading, for the deadline passed down to policies that
     // read it: tokio's `Instant::now()` costs 20-30 ns here, a third of a
-    // five-policy pipeline.
-    clock: time::Clock,
+    // five-policy pipeline. Made on first use, so a timeout nothing inside
+    // reads starts no clock thread.
+    clock: std::sync::OnceLock<time::Clock>,
     limit_nanos: u64,
 }
 
@@ -135,7 +136,7 @@ impl Timeout {
                 timeouts: AtomicU64::new(0),
                 limit_nanos: time::nanos(config.limit),
                 config,
-                clock: time::Clock::new(time::TimeSource::Auto),
+                clock: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -153,7 +154,10 @@ impl Timeout {
     /// `limit` from now on the cached clock.
     #[inline]
     fn estimated_deadline(&self) -> time::Instant {
-        let clock = &self.shared.clock;
+        let clock = match self.shared.clock.get() {
+            Some(clock) => clock,
+            None => self.shared.first_clock(),
+        };
         // One addition in nanoseconds: saturating at about 584 years from
         // the clock's start, which an instant holds without overflow.
         clock.instant_at(clock.now_cached().saturating_add(self.shared.limit_nanos))
@@ -163,6 +167,16 @@ impl Timeout {
         self.shared.timeouts.fetch_add(1, Ordering::Relaxed);
         tracing::trace!(policy = %self.shared.name, limit = ?self.limit, "call timed out");
         TimedOut::new(self.shared.name.clone(), self.limit)
+    }
+}
+
+impl Shared {
+    /// Makes the clock, once: out of line, so the reading stays small.
+    #[cold]
+    #[inline(never)]
+    fn first_clock(&self) -> &time::Clock {
+        self.clock
+            .get_or_init(|| time::Clock::new(time::TimeSource::Auto))
     }
 }
 
