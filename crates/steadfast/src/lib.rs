@@ -41,6 +41,9 @@
 //! | `http` | `tower`, plus [`tower::http`]: body replay, 429/503/504 answers with `Retry-After` and problem documents, rate-limit headers |
 //! | `axum` | `http`, plus [`tower::axum`]: `IntoResponse` for a policy's error, peer-address keys |
 //! | `grpc` | `tower`, plus `tower::grpc`: rejections as tonic `Status` codes |
+//! | `observe` | [`observe`]: a registry of named policies, health reports and readiness |
+//! | `prometheus` | `observe`, plus metrics read from the snapshots and a Prometheus `/metrics` route |
+//! | `observe-axum` | `observe`, plus axum `/health` and `/ready` routes |
 //!
 //! The policy crates (breaker, retry, rate limit, bulkhead, degrade, cache)
 //! get a feature each as they land; the repository's README has the status.
@@ -87,3 +90,8 @@ pub use steadfast_cache as cache;
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 #[doc(inline)]
 pub use steadfast_tower as tower;
+
+#[cfg(feature = "observe")]
+#[cfg_attr(docsrs, doc(cfg(feature = "observe")))]
+#[doc(inline)]
+pub use steadfast_observe as observe;
