@@ -233,6 +233,52 @@ struct OwnedCall<P, Op, K> {
     ctx: OwnedContext<K>,
 }
 
+impl<P, Op, K: OwnedKeys> OwnedCall<P, Op, K> {
+    /// Runs the pipeline over the call, `relaunch` standing for it.
+    async fn run<T, E>(
+        &self,
+        relaunch: &dyn Relaunch,
+        background: Option<&Background>,
+    ) -> Result<T, Error<E>>
+    where
+        P: Policy<T, E>,
+        Op: Operation<T, E>,
+    {
+        let owned = Owned {
+            relaunch,
+            background,
+        };
+        self.policy
+            .execute(self.ctx.to_context(&owned), Leaf::new(&self.op))
+            .await
+    }
+}
+
+/// Starts a background call of `call` with `job`, in a task of its own;
+/// hands the job back when no tokio runtime is here.
+fn spawn<P, Op, K, T, E>(call: Arc<OwnedCall<P, Op, K>>, job: Background) -> Result<(), Background>
+where
+    P: Policy<T, E> + 'static,
+    Op: Operation<T, E> + 'static,
+    K: OwnedKeys,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return Err(job);
+    };
+    let handle = Handle {
+        call,
+        _result: std::marker::PhantomData,
+    };
+    // Boxed (a rare path) so the task's future is plainly `Send`: the
+    // pipeline's future borrows from the handle it runs in.
+    let task: Pin<Box<dyn Future<Output = Result<T, Error<E>>> + Send>> =
+        Box::pin(handle.run(Some(job)));
+    drop(runtime.spawn(task));
+    Ok(())
+}
+
 /// The relaunch handle: a clone of the shared call.
 struct Handle<P, Op, K, T, E> {
     call: Arc<OwnedCall<P, Op, K>>,
@@ -248,14 +294,7 @@ where
     E: Send + 'static,
 {
     async fn run(self, background: Option<Background>) -> Result<T, Error<E>> {
-        let owned = Owned {
-            relaunch: &self,
-            background: background.as_ref(),
-        };
-        let call = &*self.call;
-        call.policy
-            .execute(call.ctx.to_context(&owned), Leaf::new(&call.op))
-            .await
+        self.call.run(&self, background.as_ref()).await
     }
 }
 
@@ -268,19 +307,7 @@ where
     E: Send + 'static,
 {
     fn relaunch(&self, job: Background) -> Result<(), Background> {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return Err(job);
-        };
-        let handle = Handle {
-            call: Arc::clone(&self.call),
-            _result: std::marker::PhantomData,
-        };
-        // Boxed (a rare path) so the task's future is plainly `Send`: the
-        // pipeline's future borrows from the handle it runs in.
-        let task: Pin<Box<dyn Future<Output = Result<T, Error<E>>> + Send>> =
-            Box::pin(handle.run(Some(job)));
-        drop(runtime.spawn(task));
-        Ok(())
+        spawn(Arc::clone(&self.call), job)
     }
 }
 
@@ -310,26 +337,6 @@ struct InPlace<P, Op, K, T, E> {
     _result: std::marker::PhantomData<fn() -> (T, E)>,
 }
 
-impl<P, Op, K, T, E> InPlace<P, Op, K, T, E>
-where
-    P: Policy<T, E> + Clone + 'static,
-    Op: Operation<T, E> + Clone + 'static,
-    K: OwnedKeys + Clone,
-    T: Send + 'static,
-    E: Send + 'static,
-{
-    async fn run(&self) -> Result<T, Error<E>> {
-        let owned = Owned {
-            relaunch: self,
-            background: None,
-        };
-        let call = &self.call;
-        call.policy
-            .execute(call.ctx.to_context(&owned), Leaf::new(&call.op))
-            .await
-    }
-}
-
 impl<P, Op, K, T, E> Relaunch for InPlace<P, Op, K, T, E>
 where
     P: Policy<T, E> + Clone + 'static,
@@ -339,23 +346,14 @@ where
     E: Send + 'static,
 {
     fn relaunch(&self, job: Background) -> Result<(), Background> {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return Err(job);
-        };
         // The rare path pays for the sharing the common one skipped: the
         // background call gets clones of its own.
-        let handle = Handle {
-            call: Arc::new(OwnedCall {
-                policy: self.call.policy.clone(),
-                op: self.call.op.clone(),
-                ctx: self.call.ctx.clone(),
-            }),
-            _result: std::marker::PhantomData,
-        };
-        let task: Pin<Box<dyn Future<Output = Result<T, Error<E>>> + Send>> =
-            Box::pin(handle.run(Some(job)));
-        drop(runtime.spawn(task));
-        Ok(())
+        let call = Arc::new(OwnedCall {
+            policy: self.call.policy.clone(),
+            op: self.call.op.clone(),
+            ctx: self.call.ctx.clone(),
+        });
+        spawn(call, job)
     }
 }
 
@@ -400,6 +398,6 @@ where
             call: OwnedCall { policy, op, ctx },
             _result: std::marker::PhantomData,
         };
-        call.run().await
+        call.call.run(&call, None).await
     }
 }

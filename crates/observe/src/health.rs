@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use steadfast_breaker::State;
+use steadfast_core::time::ceil_secs;
 
 use crate::report::PolicyReport;
 
@@ -146,10 +147,6 @@ pub(crate) fn judge(
         }
         _ => (Status::Healthy, None),
     }
-}
-
-fn ceil_secs(d: std::time::Duration) -> u64 {
-    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 fn count(n: u64, one: &str, many: &str) -> String {

@@ -7,13 +7,9 @@
 use std::time::Duration;
 
 use steadfast_core::RateLimited;
+use steadfast_core::time::ceil_secs;
 
 use crate::snapshot::RateLimitState;
-
-/// Whole seconds, rounded up.
-fn ceil_secs(d: Duration) -> u64 {
-    d.as_secs() + u64::from(d.subsec_nanos() > 0)
-}
 
 /// The `Retry-After` value (delay-seconds) for a wait: rounded up, at least 1.
 ///

@@ -17,7 +17,7 @@ use steadfast_core::Error;
 use tonic::metadata::MetadataValue;
 use tonic::{Code, Status};
 
-use crate::secs::ceil_secs;
+use steadfast_core::time::ceil_secs;
 
 /// The code a rejection maps to; `None` for the operation's own error.
 pub fn code_of<E>(error: &Error<E>) -> Option<Code> {

@@ -59,23 +59,19 @@ impl<P, X> PolicyLayer<P, X> {
 
     /// Sets each call's priority (its shedding class) from its request.
     pub fn priority<F>(self, priority: F) -> PolicyLayer<P, WithPriority<X, F>> {
+        let inner = self.context;
         PolicyLayer {
             policy: self.policy,
-            context: WithPriority {
-                inner: self.context,
-                priority,
-            },
+            context: WithPriority { inner, priority },
         }
     }
 
     /// Sets each call's cost (the tokens a limiter takes) from its request.
     pub fn cost<F>(self, cost: F) -> PolicyLayer<P, WithCost<X, F>> {
+        let inner = self.context;
         PolicyLayer {
             policy: self.policy,
-            context: WithCost {
-                inner: self.context,
-                cost,
-            },
+            context: WithCost { inner, cost },
         }
     }
 

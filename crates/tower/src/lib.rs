@@ -82,7 +82,6 @@ pub mod http;
 mod layer;
 mod op;
 mod replay;
-mod secs;
 mod service;
 
 pub use layer::PolicyLayer;

@@ -15,7 +15,7 @@ use crate::time::{self, Instant};
 
 /// Whole seconds to tell a person to wait: rounded up, at least 1.
 fn wait_secs(d: Duration) -> u64 {
-    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+    time::ceil_secs(d).max(1)
 }
 
 /// A duration in one word: nanoseconds, saturating at about 584 years.

@@ -34,6 +34,23 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     tokio::time::sleep_until(deadline)
 }
 
+/// Whole seconds in `d`, rounded up: what a header or a message that counts
+/// in seconds says of a wait (a client told "0" of a 300 ms wait would come
+/// back at once and be refused again).
+///
+/// ```
+/// use std::time::Duration;
+/// use steadfast_core::time::ceil_secs;
+///
+/// assert_eq!(ceil_secs(Duration::from_millis(2_001)), 3);
+/// assert_eq!(ceil_secs(Duration::from_secs(3)), 3);
+/// assert_eq!(ceil_secs(Duration::ZERO), 0);
+/// ```
+#[inline]
+pub fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
 /// How far "never" is: a limit past the clock's range becomes this far from now.
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 

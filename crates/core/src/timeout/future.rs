@@ -6,7 +6,7 @@ use pin_project_lite::pin_project;
 
 use super::Timeout;
 use crate::Error;
-use crate::time::{self, Instant, Sleep};
+use crate::time::{self, Sleep};
 
 pin_project! {
     /// The future of a call under a [`Timeout`].
@@ -20,17 +20,15 @@ pin_project! {
         inner: F,
         #[pin]
         sleep: Option<Sleep>,
-        deadline: Option<Instant>,
         policy: &'a Timeout,
     }
 }
 
 impl<'a, F> TimeoutFuture<'a, F> {
-    pub(super) fn new(inner: F, policy: &'a Timeout, deadline: Option<Instant>) -> Self {
+    pub(super) fn new(inner: F, policy: &'a Timeout) -> Self {
         TimeoutFuture {
             inner,
             sleep: None,
-            deadline,
             policy,
         }
     }
@@ -50,10 +48,7 @@ where
             return Poll::Ready(result);
         }
         if this.sleep.is_none() {
-            let deadline = match this.deadline {
-                Some(deadline) => *deadline,
-                None => time::deadline_after(this.policy.limit),
-            };
+            let deadline = time::deadline_after(this.policy.limit);
             this.sleep.set(Some(time::sleep_until(deadline)));
         }
         let sleep = this

@@ -77,7 +77,6 @@ struct Shared {
     // five-policy pipeline. Made on first use, so a timeout nothing inside
     // reads starts no clock thread.
     clock: std::sync::OnceLock<time::Clock>,
-    limit_nanos: u64,
 }
 
 /// A [`Timeout`]'s name, limit and how many calls it has cancelled.
@@ -134,7 +133,6 @@ impl Timeout {
             shared: Arc::new(Shared {
                 name: config.name.clone(),
                 timeouts: AtomicU64::new(0),
-                limit_nanos: time::nanos(config.limit),
                 config,
                 clock: std::sync::OnceLock::new(),
             }),
@@ -160,7 +158,7 @@ impl Timeout {
         };
         // One addition in nanoseconds: saturating at about 584 years from
         // the clock's start, which an instant holds without overflow.
-        clock.instant_at(clock.now_cached().saturating_add(self.shared.limit_nanos))
+        clock.instant_at(clock.now_cached().saturating_add(time::nanos(self.limit)))
     }
 
     fn on_timeout(&self) -> TimedOut {
@@ -218,9 +216,9 @@ impl<T: Send, E: Send> Policy<T, E> for Timeout {
             // never sleep past the limit. The timer, armed only if the call
             // waits, reads the precise clock.
             let deadline = self.estimated_deadline();
-            TimeoutFuture::new(next.invoke(ctx.with_deadline(deadline)), self, None)
+            TimeoutFuture::new(next.invoke(ctx.with_deadline(deadline)), self)
         } else {
-            TimeoutFuture::new(next.invoke(ctx), self, None)
+            TimeoutFuture::new(next.invoke(ctx), self)
         }
     }
 }

@@ -2,7 +2,6 @@
 //! problem document a client can read.
 
 use std::convert::Infallible;
-use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -11,7 +10,7 @@ use steadfast_core::Error;
 
 use crate::http::body::BodyError;
 use crate::http::headers::QuotaReport;
-use crate::secs::ceil_secs;
+use steadfast_ratelimit::headers::retry_after;
 
 /// The problem type the rate-limit draft registers for a spent quota.
 pub const QUOTA_EXCEEDED: &str = "https://iana.org/assignments/http-problem-types#quota-exceeded";
@@ -134,11 +133,10 @@ impl Answer for HttpAnswers {
             _ => ("about:blank", None),
         };
         let mut response = problem(status, kind, &rejection.message(), violated);
-        if let Some(wait) = rejection.retry_after() {
-            let seconds = ceil_secs(wait).max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        if let Some(wait) = rejection.retry_after()
+            && let Ok(value) = HeaderValue::try_from(retry_after(wait))
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }
@@ -151,19 +149,15 @@ pub fn problem(
     detail: &str,
     violated_policy: Option<&str>,
 ) -> Response<Bytes> {
-    use fmt::Write;
-    let title = status.canonical_reason().unwrap_or("Error");
-    let mut body = format!(
-        r#"{{"type":{},"title":{},"status":{},"detail":{}"#,
-        json_string(kind),
-        json_string(title),
-        status.as_u16(),
-        json_string(detail),
-    );
-    if let Some(policy) = violated_policy {
-        let _ = write!(body, r#","violated-policies":[{}]"#, json_string(policy));
-    }
-    body.push('}');
+    let document = Problem {
+        kind,
+        title: status.canonical_reason().unwrap_or("Error"),
+        status: status.as_u16(),
+        detail,
+        violated_policies: violated_policy.map(|policy| [policy]),
+    };
+    // A struct of strings and a number always serializes.
+    let body = serde_json::to_vec(&document).unwrap_or_default();
     let mut response = Response::new(Bytes::from(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -173,26 +167,16 @@ pub fn problem(
     response
 }
 
-/// `s` as a JSON string literal.
-fn json_string(s: &str) -> String {
-    use fmt::Write;
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c < ' ' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+/// An RFC 9457 problem document, with the rate-limit draft's extension.
+#[derive(serde::Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    #[serde(rename = "violated-policies", skip_serializing_if = "Option::is_none")]
+    violated_policies: Option<[&'a str; 1]>,
 }
 
 /// A shared answer, as the layer keeps it.
@@ -258,7 +242,16 @@ mod tests {
     }
 
     #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_string("a\"b\\\n\u{1}"), r#""a\"b\\\n\u0001""#);
+    fn details_are_escaped() {
+        let body = problem(
+            StatusCode::BAD_REQUEST,
+            "about:blank",
+            "a\"b\\\n\u{1}",
+            None,
+        );
+        assert_eq!(
+            body.body(),
+            r#"{"type":"about:blank","title":"Bad Request","status":400,"detail":"a\"b\\\n\u0001"}"#
+        );
     }
 }

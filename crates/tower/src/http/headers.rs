@@ -8,7 +8,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use steadfast_core::{Context, OwnedContext, OwnedKeys};
 use steadfast_ratelimit::{Key, KeyedRateLimiter, RateLimiter, StateStore};
 
-use crate::secs::ceil_secs;
+use steadfast_core::time::ceil_secs;
 
 /// One limiter's quota and where a client stands in it, for its headers.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -97,64 +97,42 @@ impl<P> HttpPolicyLayer<P> {
 }
 
 impl<P, X, Q> HttpPolicyLayer<P, X, Q> {
+    /// This layer with its context extractor and quota source replaced by
+    /// what `f` makes of them.
+    fn with<Y, R>(self, f: impl FnOnce(X, Q) -> (Y, R)) -> HttpPolicyLayer<P, Y, R> {
+        let (context, quota) = f(self.context, self.quota);
+        HttpPolicyLayer {
+            policy: self.policy,
+            context,
+            quota,
+            headers: self.headers,
+            answers: self.answers,
+            max_body: self.max_body,
+        }
+    }
+
     /// Builds each call's context from its request: [`header`](crate::http::header),
     /// [`peer_ip`](crate::http::peer_ip), [`path`](crate::http::path) or
     /// [`from_fn`](crate::extract::from_fn).
     pub fn context<Y>(self, context: Y) -> HttpPolicyLayer<P, Y, Q> {
-        HttpPolicyLayer {
-            policy: self.policy,
-            context,
-            quota: self.quota,
-            headers: self.headers,
-            answers: self.answers,
-            max_body: self.max_body,
-        }
+        self.with(|_, quota| (context, quota))
     }
 
     /// Sets each call's priority (its shedding class) from its request.
     pub fn priority<F>(self, priority: F) -> HttpPolicyLayer<P, WithPriority<X, F>, Q> {
-        let context = WithPriority {
-            inner: self.context,
-            priority,
-        };
-        HttpPolicyLayer {
-            policy: self.policy,
-            context,
-            quota: self.quota,
-            headers: self.headers,
-            answers: self.answers,
-            max_body: self.max_body,
-        }
+        self.with(|inner, quota| (WithPriority { inner, priority }, quota))
     }
 
     /// Sets each call's cost (the tokens a limiter takes) from its request.
     pub fn cost<F>(self, cost: F) -> HttpPolicyLayer<P, WithCost<X, F>, Q> {
-        let context = WithCost {
-            inner: self.context,
-            cost,
-        };
-        HttpPolicyLayer {
-            policy: self.policy,
-            context,
-            quota: self.quota,
-            headers: self.headers,
-            answers: self.answers,
-            max_body: self.max_body,
-        }
+        self.with(|inner, quota| (WithCost { inner, cost }, quota))
     }
 
     /// Adds the rate-limit headers of `source` (a clone of the pipeline's
     /// limiter) to every response: read after the call, so an admitted
     /// response shows what is left.
     pub fn quota<R>(self, source: R) -> HttpPolicyLayer<P, X, R> {
-        HttpPolicyLayer {
-            policy: self.policy,
-            context: self.context,
-            quota: source,
-            headers: self.headers,
-            answers: self.answers,
-            max_body: self.max_body,
-        }
+        self.with(|context, _| (context, source))
     }
 
     /// Which rate-limit headers responses carry (the IETF draft's and the
