@@ -123,9 +123,60 @@ impl<C> Breaker<C> {
         self.core.word().state()
     }
 
-    /// The effective configuration.
-    pub fn config(&self) -> &BreakerConfig {
-        &self.core.config
+    /// The configuration now: the one it was built with, or the last one
+    /// [`reconfigure`](Self::reconfigure) applied.
+    pub fn config(&self) -> BreakerConfig {
+        self.core.current_config()
+    }
+
+    /// Replaces the thresholds of a running breaker, keeping its state: an
+    /// open breaker stays open (until the end it was given), the windows
+    /// keep their counts, running trials finish. Calls judged from now on
+    /// use the new consecutive-failure limit, rates and minimums,
+    /// `count_local_refusals`; the next open period and half-open use the
+    /// new `open_duration` and `half_open`.
+    ///
+    /// What the state is made of cannot change: the name, `metrics_only`,
+    /// how many rate windows there are and each one's kind and size, and
+    /// the slow-call rule's `slower_than`. A config changing one of them, or
+    /// an invalid one, is refused with a [`ConfigError`] naming the field,
+    /// and nothing changes.
+    ///
+    /// ```
+    /// use steadfast_breaker::{Breaker, BreakerConfig, State};
+    /// use steadfast_core::{Error, Policy};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let breaker = Breaker::builder().consecutive_failures(5).build().unwrap();
+    /// let mut tighter = breaker.config();
+    /// tighter.consecutive_failures = Some(2);
+    /// breaker.reconfigure(tighter).unwrap();
+    /// for _ in 0..2 {
+    ///     let _: Result<(), Error<&str>> = breaker.call(|| async { Err("down") }).await;
+    /// }
+    /// assert_eq!(breaker.state(), State::Open);
+    ///
+    /// let mut renamed = breaker.config();
+    /// renamed.name = "other".into();
+    /// assert_eq!(breaker.reconfigure(renamed).unwrap_err().field(), "name");
+    /// # }
+    /// ```
+    pub fn reconfigure(&self, config: BreakerConfig) -> Result<(), ConfigError> {
+        self.core.check_retune(&config)?;
+        tracing::info!(
+            breaker = %self.core.name,
+            "breaker reconfigured"
+        );
+        self.core.retune(config);
+        Ok(())
+    }
+
+    /// Whether [`reconfigure`](Self::reconfigure) would accept `config`,
+    /// without applying it: for a caller that checks many policies before
+    /// changing any.
+    pub fn check_reconfigure(&self, config: &BreakerConfig) -> Result<(), ConfigError> {
+        self.core.check_retune(config)
     }
 
     /// Holds the breaker open, refusing every call, until [`reset`](Breaker::reset).

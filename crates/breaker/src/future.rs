@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
@@ -179,7 +180,10 @@ where
             return Poll::Pending;
         };
         this.inner.set(None);
-        let (outcome, result) = result.judge(*this.classifier, this.core.count_local_refusals);
+        let (outcome, result) = result.judge(
+            *this.classifier,
+            this.core.count_local_refusals.load(Relaxed),
+        );
         let ticket = std::mem::replace(this.ticket, Ticket::NONE);
         // A success that never waited is the hot path: recorded inline,
         // without a clock or a duration. Anything else is out of line.

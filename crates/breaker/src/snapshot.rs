@@ -69,7 +69,7 @@ impl Core {
         BreakerSnapshot {
             name: self.name.clone(),
             state: w.state(),
-            metrics_only: self.config.metrics_only,
+            metrics_only: self.built.metrics_only,
             failure_rate: failure.and_then(|(c, m)| share(c, m)),
             slow_call_rate: slow.and_then(|(c, m)| share(c, m)),
             calls_in_window: failure.or(slow).map_or(0, |(c, _)| c),

@@ -17,7 +17,7 @@ fn field(builder: steadfast_breaker::BreakerBuilder) -> (&'static str, String) {
 fn the_builder_starts_from_the_standard_preset() {
     let built = Breaker::builder().build().unwrap();
     assert_eq!(built.config(), Breaker::new().config());
-    assert_eq!(built.config(), &BreakerConfig::standard());
+    assert_eq!(built.config(), BreakerConfig::standard());
     // A setter changes its part only.
     let named = Breaker::builder().name("payments").consecutive_failures(3);
     let mut expected = BreakerConfig::standard();
@@ -132,7 +132,7 @@ fn presets_build_and_read_back() {
         BreakerConfig::ai_api(),
     ] {
         let b = Breaker::from_config(config.clone()).unwrap();
-        assert_eq!(b.config(), &config);
+        assert_eq!(b.config(), config);
     }
     let db = BreakerConfig::database();
     assert_eq!(db.consecutive_failures, Some(5));

@@ -67,7 +67,7 @@ impl Core {
     #[inline]
     fn reject(&self, probe_at: Option<u64>) -> Ticket {
         self.rejected.add(1);
-        if self.config.metrics_only {
+        if self.built.metrics_only {
             return Ticket::NONE;
         }
         Ticket::rejected(probe_at)
@@ -91,7 +91,7 @@ impl Core {
                         running as u64 + u64::from(l.trial_successes) + u64::from(l.trial_failures);
                     let free = l.trials.iter().position(Option::is_none);
                     match free {
-                        Some(slot) if used < u64::from(self.config.half_open.trials) => {
+                        Some(slot) if used < u64::from(l.config.half_open.trials) => {
                             let id = l.next_trial_id;
                             l.next_trial_id += 1;
                             l.trials[slot] = Some((now, id));

@@ -14,11 +14,12 @@
 
 mod admit;
 mod record;
+mod retune;
 mod timer;
 mod transition;
 
 use std::sync::Weak;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -130,6 +131,10 @@ pub(crate) struct Timing {
 /// State behind the mutex: the slow paths.
 #[derive(Debug)]
 struct Locked {
+    /// The configuration now: the open duration and the half-open rules are
+    /// read from here (under the lock, on the slow paths), and
+    /// [`Breaker::reconfigure`](crate::Breaker::reconfigure) replaces it.
+    config: BreakerConfig,
     /// Opens since the breaker last closed successfully (growth of the open duration).
     opens_since_close: u32,
     /// Half-open trial slots: when each running trial started, and its id.
@@ -145,17 +150,20 @@ struct Locked {
 
 pub(crate) struct Core {
     pub(crate) name: Name,
-    pub(crate) config: BreakerConfig,
+    /// The configuration it was built with: the name, the mode and the
+    /// windows' shapes, which never change (the rest lives in `Locked`).
+    pub(crate) built: BreakerConfig,
     word: AtomicU64,
     /// `tag:32 | count:32`, the tag being the low bits of the generation.
     pub(crate) consecutive: AtomicU64,
-    consecutive_limit: Option<u32>,
+    /// The consecutive-failure limit; 0 when that rule is off.
+    consecutive_limit: AtomicU32,
     pub(crate) failure: Box<[Tracker]>,
     pub(crate) slow: Option<(Duration, Tracker)>,
     /// Whether some window is timed, or a slow-call rule measures durations.
     pub(crate) wants_clock: bool,
     /// [`BreakerConfig::count_local_refusals`], read on every judged call.
-    pub(crate) count_local_refusals: bool,
+    pub(crate) count_local_refusals: AtomicBool,
     timed: bool,
     origin: Instant,
     /// `origin`, converted once for cheap rejections.
@@ -168,7 +176,6 @@ pub(crate) struct Core {
     refusal: AtomicU64,
     rejected: Tally,
     opened: AtomicU64,
-    needed: u32,
     locked: Mutex<Locked>,
     hook: Option<Hook>,
     /// This core, for the timer task (which must not keep it alive).
@@ -218,9 +225,9 @@ impl Core {
             || slow.as_ref().is_some_and(|(_, t)| t.is_timed());
         Core {
             name: config.name.clone(),
-            consecutive_limit: config.consecutive_failures,
+            consecutive_limit: AtomicU32::new(config.consecutive_failures.unwrap_or(0)),
             wants_clock: timed || slow.is_some(),
-            count_local_refusals: config.count_local_refusals,
+            count_local_refusals: AtomicBool::new(config.count_local_refusals),
             timed,
             failure,
             slow,
@@ -232,7 +239,6 @@ impl Core {
             refusal: AtomicU64::new(Ticket::rejected(None).0),
             rejected: Tally::new(),
             opened: AtomicU64::new(0),
-            needed: config.half_open.needed(),
             locked: Mutex::new(Locked {
                 opens_since_close: 0,
                 trials: vec![None; config.half_open.trials as usize],
@@ -241,10 +247,11 @@ impl Core {
                 trial_failures: 0,
                 rng: seed(&config),
                 timer: None,
+                config: config.clone(),
             }),
             hook,
             this,
-            config,
+            built: config,
         }
     }
 

@@ -1,6 +1,6 @@
 //! Recording outcomes: the closed path lock-free, trials under the mutex.
 
-use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
 use steadfast_core::Outcome;
 use steadfast_core::time::{self, Instant};
@@ -149,9 +149,8 @@ impl Core {
         let failed = outcome == Outcome::Failure;
         let slow = self.is_slow(timing);
         let mut reason = None;
-        if let Some(limit) = self.consecutive_limit
-            && self.count_consecutive(period, failed) >= limit
-        {
+        let limit = self.consecutive_limit.load(Relaxed);
+        if limit > 0 && self.count_consecutive(period, failed) >= limit {
             reason = Some(Reason::ConsecutiveFailures);
         }
         // A failure is the rare path: it reads the clock, so time windows

@@ -31,21 +31,18 @@ impl Core {
         l.trial_failures = 0;
         match to {
             State::Open => {
-                let jitter = if self.config.open_duration.jitter > 0.0 {
+                let jitter = if l.config.open_duration.jitter > 0.0 {
                     unit(&mut l.rng)
                 } else {
                     0.0
                 };
-                let d = self
-                    .config
-                    .open_duration
-                    .duration(l.opens_since_close, jitter);
+                let d = l.config.open_duration.duration(l.opens_since_close, jitter);
                 l.opens_since_close = l.opens_since_close.saturating_add(1);
                 let until = self
                     .nanos(now)
                     .saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
                 self.open_until.store(until, Release);
-                let refusal = if self.config.metrics_only {
+                let refusal = if self.built.metrics_only {
                     Ticket::NONE
                 } else {
                     Ticket::rejected(Some(until))
@@ -122,7 +119,7 @@ impl Core {
         if w.state() != State::HalfOpen {
             return;
         }
-        let deadline = self.config.half_open.trial_deadline;
+        let deadline = l.config.half_open.trial_deadline;
         let mut expired = 0;
         for slot in &mut l.trials {
             if let Some((start, _)) = *slot
@@ -146,10 +143,11 @@ impl Core {
         now: Instant,
         failed: Reason,
     ) -> Option<Transition> {
-        let trials = self.config.half_open.trials;
-        if l.trial_successes >= self.needed {
+        let trials = l.config.half_open.trials;
+        let needed = l.config.half_open.needed();
+        if l.trial_successes >= needed {
             Some(self.enter(l, w, State::Closed, Reason::TrialsSucceeded, now))
-        } else if l.trial_failures > trials - self.needed {
+        } else if l.trial_failures > trials - needed {
             Some(self.enter(l, w, State::Open, failed, now))
         } else {
             None

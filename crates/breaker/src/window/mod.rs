@@ -3,6 +3,8 @@
 mod count;
 mod time;
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
 use steadfast_core::time::Instant;
 
 use crate::config::Window;
@@ -12,8 +14,10 @@ pub(crate) use time::TimeRing;
 /// One rate rule's window and threshold.
 #[derive(Debug)]
 pub(crate) struct Tracker {
-    rate: f64,
-    min_calls: u64,
+    /// The threshold, as `f64` bits: read when a rate is judged, changed by
+    /// a reconfiguration.
+    rate: AtomicU64,
+    min_calls: AtomicU64,
     ring: Ring,
 }
 
@@ -27,16 +31,27 @@ impl Tracker {
     pub(crate) fn new(rate: f64, window: &Window, origin: Instant, period: u64) -> Self {
         match window {
             Window::Count(w) => Tracker {
-                rate,
-                min_calls: u64::from(w.min_calls),
+                rate: AtomicU64::new(rate.to_bits()),
+                min_calls: AtomicU64::new(u64::from(w.min_calls)),
                 ring: Ring::Count(CountRing::new(w.calls, period)),
             },
             Window::Time(w) => Tracker {
-                rate,
-                min_calls: u64::from(w.min_throughput),
+                rate: AtomicU64::new(rate.to_bits()),
+                min_calls: AtomicU64::new(u64::from(w.min_throughput)),
                 ring: Ring::Time(TimeRing::new(origin, w.bucket(), w.buckets)),
             },
         }
+    }
+
+    /// Sets the threshold and the minimum calls of `window`, whose shape
+    /// (the checked caller guarantees) is this tracker's.
+    pub(crate) fn retune(&self, rate: f64, window: &Window) {
+        let min_calls = match window {
+            Window::Count(w) => w.min_calls,
+            Window::Time(w) => w.min_throughput,
+        };
+        self.rate.store(rate.to_bits(), Relaxed);
+        self.min_calls.store(u64::from(min_calls), Relaxed);
     }
 
     pub(crate) fn is_timed(&self) -> bool {
@@ -97,7 +112,12 @@ impl Tracker {
     /// Whether the window's rate has reached the threshold.
     pub(crate) fn trips(&self, period: u64, now: Option<Instant>) -> bool {
         let (calls, marks) = self.stats(period, now);
-        tripping(calls, marks, self.min_calls, self.rate)
+        tripping(
+            calls,
+            marks,
+            self.min_calls.load(Relaxed),
+            f64::from_bits(self.rate.load(Relaxed)),
+        )
     }
 }
 
