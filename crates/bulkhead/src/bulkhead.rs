@@ -83,9 +83,86 @@ impl Bulkhead {
         })
     }
 
-    /// The effective configuration.
+    /// The configuration it was built with. Its `max_concurrent` is the
+    /// limit it started with: the [snapshot](Inspect::snapshot)'s `limit` is
+    /// the one now (moved by [`reconfigure`](Self::reconfigure), or by the
+    /// adaptive algorithm).
     pub fn config(&self) -> &BulkheadConfig {
         &self.shared.config
+    }
+
+    /// Changes the limit of a running (fixed-limit) bulkhead to `config`'s
+    /// `max_concurrent`, keeping its permits, queue and counters: a higher
+    /// limit admits queued callers at once; a lower one admits nobody new
+    /// until the calls in flight drop below it (none is cancelled).
+    ///
+    /// Only `max_concurrent` may change, and not on an adaptive bulkhead
+    /// (its algorithm moves the limit); a config changing anything else, or
+    /// an invalid one, is refused with a [`ConfigError`] naming the field,
+    /// and nothing changes.
+    ///
+    /// ```
+    /// use steadfast_bulkhead::Bulkhead;
+    /// use steadfast_core::Inspect;
+    ///
+    /// let pool = Bulkhead::new(20).unwrap();
+    /// let mut bigger = pool.config().clone();
+    /// bigger.max_concurrent = 40;
+    /// pool.reconfigure(&bigger).unwrap();
+    /// assert_eq!(pool.snapshot().limit, 40);
+    ///
+    /// bigger.max_queued = 10;
+    /// assert_eq!(pool.reconfigure(&bigger).unwrap_err().field(), "max_queued");
+    /// ```
+    pub fn reconfigure(&self, config: &BulkheadConfig) -> Result<(), ConfigError> {
+        self.check_reconfigure(config)?;
+        tracing::info!(
+            bulkhead = %self.shared.config.name,
+            limit = config.max_concurrent,
+            "bulkhead reconfigured"
+        );
+        self.shared
+            .partition
+            .semaphore
+            .set_limit(config.max_concurrent);
+        Ok(())
+    }
+
+    /// Whether [`reconfigure`](Self::reconfigure) would accept `config`,
+    /// without applying it.
+    pub fn check_reconfigure(&self, config: &BulkheadConfig) -> Result<(), ConfigError> {
+        config.validate()?;
+        let built = &self.shared.config;
+        let fixed = |field: &'static str| {
+            Err(ConfigError::new(
+                "bulkhead",
+                field,
+                "cannot change on a running bulkhead (only `max_concurrent` can); build a new bulkhead for that",
+            ))
+        };
+        if config.name != built.name {
+            return fixed("name");
+        }
+        if config.max_queued != built.max_queued {
+            return fixed("max_queued");
+        }
+        if config.max_wait != built.max_wait {
+            return fixed("max_wait");
+        }
+        if config.overload != built.overload {
+            return fixed("overload");
+        }
+        if config.adaptive != built.adaptive {
+            return fixed("adaptive");
+        }
+        if built.adaptive.is_some() && config.max_concurrent != built.max_concurrent {
+            return Err(ConfigError::new(
+                "bulkhead",
+                "max_concurrent",
+                "cannot change on an adaptive bulkhead: its algorithm moves the limit",
+            ));
+        }
+        Ok(())
     }
 }
 
