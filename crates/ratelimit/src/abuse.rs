@@ -32,6 +32,13 @@ pub(crate) struct Abuse<K> {
     log_keys: bool,
 }
 
+impl<K> Abuse<K> {
+    /// The callback, for a reconfigured limiter's new counts.
+    pub(crate) fn hook(&self) -> Option<AbuseFn<K>> {
+        self.hook.clone()
+    }
+}
+
 impl<K: Key> Abuse<K> {
     pub(crate) fn new(
         config: &AbuseConfig,

@@ -11,6 +11,7 @@ use crate::builder::{Direct as DirectKind, RateLimiterBuilder};
 use crate::config::RateLimiterConfig;
 use crate::engine::Engine;
 use crate::quota::Quota;
+use crate::reconfigure::CellWords;
 use crate::snapshot::{RateLimitState, RateLimiterSnapshot};
 use crate::store::{Change, Tally};
 use crate::wait::{self, Slot};
@@ -41,7 +42,7 @@ pub struct RateLimiter {
 
 pub(crate) struct Inner {
     cell: Cell,
-    engine: Engine,
+    pub(crate) engine: Engine,
 }
 
 /// The state word and the counters, on one cache line of their own: a
@@ -81,16 +82,29 @@ impl RateLimiter {
     /// A limiter from a (deserialized) config, validated.
     pub fn from_config(config: RateLimiterConfig) -> Result<Self, ConfigError> {
         config.validate_direct()?;
-        Ok(RateLimiter {
+        let empty = CellWords {
+            word: 0,
+            admitted: 0,
+            rejected: 0,
+        };
+        Ok(RateLimiter::from_engine(Engine::new(config), empty))
+    }
+
+    pub(crate) fn from_engine(engine: Engine, words: CellWords) -> Self {
+        RateLimiter {
             inner: Arc::new(Inner {
                 cell: Cell {
-                    word: AtomicU64::new(0),
-                    admitted: AtomicU64::new(0),
-                    rejected: AtomicU64::new(0),
+                    word: AtomicU64::new(words.word),
+                    admitted: AtomicU64::new(words.admitted),
+                    rejected: AtomicU64::new(words.rejected),
                 },
-                engine: Engine::new(config),
+                engine,
             }),
-        })
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
     }
 
     /// Admits one unit now, or says when it could be.
@@ -174,6 +188,11 @@ impl RateLimiter {
 }
 
 impl Inner {
+    /// The state word and the counters now.
+    pub(crate) fn cell_words(&self) -> CellWords {
+        CellWords::read(&self.cell.word, &self.cell.admitted, &self.cell.rejected)
+    }
+
     /// The hot path: `Err` carries the wait in ns, so the result stays in
     /// registers and the rejection is built out of line.
     #[inline]

@@ -56,13 +56,20 @@ pub(crate) struct Engine {
 impl Engine {
     /// From a validated config.
     pub(crate) fn new(config: RateLimiterConfig) -> Engine {
+        let clock = Clock::new(config.time_source);
+        Engine::with_clock(config, clock)
+    }
+
+    /// From a validated config, reading `clock` (a running limiter's, so
+    /// the state words it left keep their meaning).
+    pub(crate) fn with_clock(config: RateLimiterConfig, clock: Clock) -> Engine {
         let mut tiers = vec![(Name::new_static("default"), config.quota)];
         tiers.extend(config.tiers.iter().map(|t| (t.name.clone(), t.quota)));
         Engine {
             name: config.name.clone(),
             algorithm: config.algorithm,
             tiers: Tiers::new(config.algorithm, tiers),
-            clock: Clock::new(config.time_source),
+            clock,
             ramp: config.warm_up.as_ref().map(Ramp::new),
             plain_gcra: config.algorithm == Algorithm::Gcra && config.warm_up.is_none(),
             mode: config.mode,

@@ -61,14 +61,14 @@ impl<K, S> Clone for KeyedRateLimiter<K, S> {
 }
 
 pub(crate) struct Inner<K, S> {
-    engine: Engine,
-    store: S,
-    tier_of: Option<TierFn<K>>,
-    abuse: Option<Abuse<K>>,
+    pub(crate) engine: Engine,
+    pub(crate) store: S,
+    pub(crate) tier_of: Option<TierFn<K>>,
+    pub(crate) abuse: Option<Arc<Abuse<K>>>,
     /// The shared bucket of calls that carry no key of type `K`, when the
     /// config opts in ([`RateLimiterConfig::share_unkeyed`]).
-    unkeyed: Option<RateLimiter>,
-    warned_unkeyed: AtomicBool,
+    pub(crate) unkeyed: Option<RateLimiter>,
+    pub(crate) warned_unkeyed: AtomicBool,
 }
 
 impl<K, S> fmt::Debug for KeyedRateLimiter<K, S> {
@@ -108,6 +108,16 @@ impl<K: Key> KeyedRateLimiter<K> {
     }
 }
 
+impl<K, S> KeyedRateLimiter<K, S> {
+    pub(crate) fn inner(&self) -> &Inner<K, S> {
+        &self.inner
+    }
+
+    pub(crate) fn from_inner(inner: Arc<Inner<K, S>>) -> Self {
+        KeyedRateLimiter { inner }
+    }
+}
+
 impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
     pub(crate) fn from_parts(
         config: RateLimiterConfig,
@@ -125,12 +135,12 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
             None
         };
         let abuse = config.abuse.map(|abuse| {
-            Abuse::new(
+            Arc::new(Abuse::new(
                 &abuse,
                 kind.on_abuse.clone(),
                 config.name.clone(),
                 config.log_keys,
-            )
+            ))
         });
         let sweep_interval = config.sweep_interval;
         let engine = Engine::new(config);

@@ -146,6 +146,7 @@ mod keyed;
 pub mod lockout;
 mod policy;
 mod quota;
+mod reconfigure;
 #[cfg(feature = "serde")]
 mod serde_text;
 mod sharded;

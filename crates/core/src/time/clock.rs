@@ -65,7 +65,9 @@ pub enum TimeSource {
 /// assert_eq!((clock.now(), clock.now_cached()), (3_000_000, 3_000_000));
 /// # }
 /// ```
-#[derive(Debug)]
+/// Clones read the same scale: the same base, so a reading of one can be
+/// compared with a reading of another.
+#[derive(Clone, Debug)]
 pub struct Clock {
     /// The shared cached reading, when this clock may use it: outside the
     /// source so the hot path tests one pointer.
@@ -77,7 +79,7 @@ pub struct Clock {
     source: Source,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Source {
     Tokio,
     Fast { clock: quanta::Clock, base_raw: u64 },

@@ -90,3 +90,36 @@ pub struct StoreStats {
     /// Heap bytes the store holds for its keys, where it knows.
     pub heap_bytes: usize,
 }
+
+/// A shared store: every limiter holding a clone of the `Arc` reads and
+/// writes the same keys (what
+/// [`KeyedRateLimiter::reconfigured`](crate::KeyedRateLimiter::reconfigured)
+/// needs to hand the keys to a limiter with new quotas).
+impl<K, S: StateStore<K>> StateStore<K> for std::sync::Arc<S> {
+    #[inline]
+    fn update<R>(
+        &self,
+        key: &K,
+        now: u64,
+        decide: impl FnMut(u64) -> Change<R>,
+        expiry: &impl Expiry<K>,
+    ) -> R {
+        (**self).update(key, now, decide, expiry)
+    }
+
+    fn get(&self, key: &K) -> u64 {
+        (**self).get(key)
+    }
+
+    fn give_back(&self, key: &K, f: impl FnOnce(u64) -> u64) {
+        (**self).give_back(key, f);
+    }
+
+    fn sweep(&self, now: u64, expiry: &impl Expiry<K>) -> usize {
+        (**self).sweep(now, expiry)
+    }
+
+    fn stats(&self) -> StoreStats {
+        (**self).stats()
+    }
+}
