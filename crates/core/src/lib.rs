@@ -80,6 +80,7 @@ pub mod tally;
 pub mod testing;
 pub mod time;
 pub mod timeout;
+pub mod trace;
 
 pub use classify::{Classifier, DefaultClassifier, Outcome, classify};
 pub use compose::{BoxPolicy, Identity, Last, Pipeline, Then};
