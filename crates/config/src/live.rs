@@ -143,7 +143,7 @@ impl Configured {
         for (key, spec) in Built::specs(&config) {
             match Handle::build(&spec.config) {
                 Ok(handle) => {
-                    policies.insert(key, (spec.clone(), handle));
+                    policies.insert(key, ((*spec).clone(), handle));
                 }
                 Err(err) => problems.push(at(&Built::path_of(&key, &config), &err)),
             }
@@ -212,8 +212,8 @@ impl Configured {
         let mut plans = Vec::new();
         for (key, spec) in Built::specs(&config) {
             let path = Built::path_of(&key, &config);
-            let plan = match old.policies.get(&key) {
-                Some((old_spec, handle)) => match handle.plan(&old_spec.config, &spec.config) {
+            let plan = if let Some((old_spec, handle)) = old.policies.get(&key) {
+                match handle.plan(&old_spec.config, &spec.config) {
                     Some(Ok(Change::Keep)) if old_spec.critical == spec.critical => {
                         report.unchanged.push(key.clone());
                         Ok((handle.clone(), false))
@@ -235,14 +235,13 @@ impl Configured {
                         report.changed.push(key.clone());
                         Handle::build(&spec.config).map(|h| (h, false))
                     }
-                },
-                None => {
-                    report.added.push(key.clone());
-                    Handle::build(&spec.config).map(|h| (h, false))
                 }
+            } else {
+                report.added.push(key.clone());
+                Handle::build(&spec.config).map(|h| (h, false))
             };
             match plan {
-                Ok((handle, in_place)) => plans.push((key, spec.clone(), handle, in_place)),
+                Ok((handle, in_place)) => plans.push((key, (*spec).clone(), handle, in_place)),
                 Err(err) => problems.push(at(&path, &err)),
             }
         }

@@ -39,12 +39,11 @@ fn table<'v>(
     path: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<&'v Map<String, Value>> {
-    match value {
-        Value::Object(map) => Some(map),
-        _ => {
-            problems.push(Problem::new(path, "must be a table"));
-            None
-        }
+    if let Value::Object(map) = value {
+        Some(map)
+    } else {
+        problems.push(Problem::new(path, "must be a table"));
+        None
     }
 }
 
@@ -78,7 +77,7 @@ struct Raw {
     keyed: bool,
 }
 
-impl<'f> Parser<'f> {
+impl Parser<'_> {
     /// The fields of preset `name` of `kind`, with the presets it starts from.
     fn preset(&mut self, kind: Kind, name: &str, path: &str, depth: usize) -> Option<Value> {
         if let Some(value) = presets::builtin(kind, name) {
@@ -466,6 +465,8 @@ impl Parser<'_> {
         out
     }
 
+    // One pass over a pipeline, in the order its problems are reported.
+    #[allow(clippy::too_many_lines)]
     fn pipeline(
         &mut self,
         name: &str,
@@ -514,13 +515,13 @@ impl Parser<'_> {
             let section_path = format!("{path}.{key}");
             let inherited = match defaults.get(key) {
                 None | Some(Value::Bool(false)) => None,
-                Some(v) => self
-                    .section(kind, &format!("defaults.{key}"), v, None)
-                    .map(Some)
-                    .unwrap_or_else(|| {
+                Some(v) => {
+                    let raw = self.section(kind, &format!("defaults.{key}"), v, None);
+                    if raw.is_none() {
                         ok = false;
-                        None
-                    }),
+                    }
+                    raw
+                }
             };
             let raw = match own.get(key) {
                 Some(Value::Bool(false)) => None,
@@ -555,13 +556,12 @@ impl Parser<'_> {
                 let mut names = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     let at = format!("{path}.stages[{i}]");
-                    match item {
-                        Value::String(s) => names.push((s.clone(), at)),
-                        _ => {
-                            self.problems
-                                .push(Problem::new(at, "must be a stage's or a policy's name"));
-                            ok = false;
-                        }
+                    if let Value::String(s) = item {
+                        names.push((s.clone(), at));
+                    } else {
+                        self.problems
+                            .push(Problem::new(at, "must be a stage's or a policy's name"));
+                        ok = false;
                     }
                 }
                 names
@@ -591,7 +591,7 @@ impl Parser<'_> {
                 match self.policy(kind, &section_path, raw, &default_name) {
                     Some(spec) => stages.push(Stage::Inline {
                         section: stage,
-                        spec,
+                        spec: Box::new(spec),
                     }),
                     None => ok = false,
                 }

@@ -135,7 +135,7 @@ pub enum Stage {
         /// The section it came from.
         section: String,
         /// The policy.
-        spec: PolicySpec,
+        spec: Box<PolicySpec>,
     },
 }
 

@@ -44,6 +44,7 @@
 //! | `observe` | [`observe`]: a registry of named policies, health reports and readiness |
 //! | `prometheus` | `observe`, plus metrics read from the snapshots and a Prometheus `/metrics` route |
 //! | `observe-axum` | `observe`, plus axum `/health` and `/ready` routes |
+//! | `config` | [`config`]: pipelines from TOML, presets, defaults, hot reload keeping state |
 //!
 //! The policy crates (breaker, retry, rate limit, bulkhead, degrade, cache)
 //! get a feature each as they land; the repository's README has the status.
@@ -95,3 +96,8 @@ pub use steadfast_tower as tower;
 #[cfg_attr(docsrs, doc(cfg(feature = "observe")))]
 #[doc(inline)]
 pub use steadfast_observe as observe;
+
+#[cfg(feature = "config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "config")))]
+#[doc(inline)]
+pub use steadfast_config as config;
