@@ -228,25 +228,27 @@ impl Parser<'_> {
         let value = Value::Object(fields);
         let config = match kind {
             Kind::Timeout => self
-                .typed(path, value, steadfast_core::Timeout::from_config)
+                .typed(path, value, |c: steadfast_core::TimeoutConfig| c.validate())
                 .map(PolicyConfig::Timeout),
             Kind::Retry => self
-                .typed(path, value, steadfast_retry::Retry::from_config)
+                .typed(path, value, |c: steadfast_retry::RetryConfig| c.validate())
                 .map(PolicyConfig::Retry),
             Kind::Breaker => self
-                .typed(path, value, steadfast_breaker::Breaker::from_config)
+                .typed(path, value, |c: steadfast_breaker::BreakerConfig| {
+                    c.validate()
+                })
                 .map(PolicyConfig::Breaker),
             Kind::Bulkhead => self
-                .typed(path, value, steadfast_bulkhead::Bulkhead::from_config)
+                .typed(path, value, |c: steadfast_bulkhead::BulkheadConfig| {
+                    c.validate()
+                })
                 .map(PolicyConfig::Bulkhead),
             Kind::RateLimit => {
                 let keyed = raw.keyed;
                 let config = if keyed {
-                    self.typed(
-                        path,
-                        value,
-                        steadfast_ratelimit::KeyedRateLimiter::<String>::from_config,
-                    )
+                    self.typed(path, value, |c: steadfast_ratelimit::RateLimiterConfig| {
+                        c.validate()
+                    })
                 } else {
                     self.typed(path, value, steadfast_ratelimit::RateLimiter::from_config)
                 };
@@ -260,7 +262,8 @@ impl Parser<'_> {
     }
 
     /// `value` read as `C` (unknown fields and bad values at their path),
-    /// then validated by building it once.
+    /// then validated (a direct limiter's extra rules are checked by
+    /// building it, which starts nothing).
     fn typed<C: DeserializeOwned + Clone, P>(
         &mut self,
         path: &str,
