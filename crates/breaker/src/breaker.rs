@@ -165,7 +165,7 @@ impl<C> Breaker<C> {
     pub fn reconfigure(&self, config: BreakerConfig) -> Result<(), ConfigError> {
         self.core.check_retune(&config)?;
         tracing::info!(
-            breaker = %self.core.name,
+            policy = %self.core.name,
             "breaker reconfigured"
         );
         self.core.retune(config);

@@ -75,7 +75,7 @@ pub(crate) type Hook = Box<dyn Fn(&Transition) + Send + Sync>;
 pub(crate) fn trace(t: &Transition) {
     match t.to {
         State::Open | State::Isolated => tracing::warn!(
-            breaker = %t.name,
+            policy = %t.name,
             from = t.from.as_str(),
             to = t.to.as_str(),
             reason = t.reason.as_str(),
@@ -83,14 +83,14 @@ pub(crate) fn trace(t: &Transition) {
             "circuit breaker opened"
         ),
         State::Closed => tracing::info!(
-            breaker = %t.name,
+            policy = %t.name,
             from = t.from.as_str(),
             to = t.to.as_str(),
             reason = t.reason.as_str(),
             "circuit breaker closed"
         ),
         State::HalfOpen | State::Disabled => tracing::info!(
-            breaker = %t.name,
+            policy = %t.name,
             from = t.from.as_str(),
             to = t.to.as_str(),
             reason = t.reason.as_str(),

@@ -38,7 +38,7 @@ fn transitions_are_tracing_events_naming_the_breaker() {
             (
                 r.level,
                 r.message.as_str(),
-                r.field("breaker").unwrap_or_default(),
+                r.field("policy").unwrap_or_default(),
                 r.field("to").unwrap_or_default(),
             )
         })

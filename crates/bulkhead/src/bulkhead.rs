@@ -117,7 +117,7 @@ impl Bulkhead {
     pub fn reconfigure(&self, config: &BulkheadConfig) -> Result<(), ConfigError> {
         self.check_reconfigure(config)?;
         tracing::info!(
-            bulkhead = %self.shared.config.name,
+            policy = %self.shared.config.name,
             limit = config.max_concurrent,
             "bulkhead reconfigured"
         );

@@ -454,7 +454,7 @@ where
     pub fn invalidate_tag(&self, tag: &str) {
         self.inner.tags.invalidate(tag);
         tracing::debug!(
-            cache = self.inner.config.name.as_str(),
+            policy = self.inner.config.name.as_str(),
             tag = self.inner.log_tag(tag),
             "cache tag invalidated"
         );

@@ -164,7 +164,7 @@ where
     pub(crate) fn soft_timeout_fallback(&self, candidate: &Entry<V>) -> Cached<V> {
         bump(&self.stats.stale_fallbacks);
         tracing::debug!(
-            cache = self.config.name.as_str(),
+            policy = self.config.name.as_str(),
             "fetch outlasted the soft timeout; serving a stale value"
         );
         stale(
@@ -216,7 +216,7 @@ where
             let kind = result.as_ref().err()?.kind();
             bump(&self.stats.stale_fallbacks);
             tracing::debug!(
-                cache = self.config.name.as_str(),
+                policy = self.config.name.as_str(),
                 ?kind,
                 "serving a stale value in place of a rejected fetch"
             );
@@ -248,7 +248,7 @@ where
         let until = now.saturating_add(nanos(throttle));
         if entry.throttle(now, until) {
             tracing::warn!(
-                cache = self.config.name.as_str(),
+                policy = self.config.name.as_str(),
                 key = key.and_then(|key| self.log_key(key)),
                 age = ?entry.age(now),
                 throttle = ?throttle,

@@ -168,7 +168,7 @@ async fn events_name_the_cache_and_never_the_key_by_default() {
     let records = fail_safe_events(&fail_safe().build().unwrap()).await;
     assert_eq!(records.len(), 2, "{records:?}");
     for record in &records {
-        assert_eq!(record.field("cache"), Some("cache"));
+        assert_eq!(record.field("policy"), Some("cache"));
         assert_eq!(record.field("key"), None, "{record:?}");
         assert_eq!(record.field("tag"), None, "{record:?}");
     }

@@ -61,7 +61,7 @@ async fn a_failed_fetch_serves_the_stale_value_then_throttles() {
         warnings[0].message,
         "fetch failed; serving a stale value (fail-safe)"
     );
-    assert_eq!(warnings[0].field("cache"), Some("cache"));
+    assert_eq!(warnings[0].field("policy"), Some("cache"));
 }
 
 #[tokio::test(start_paused = true)]

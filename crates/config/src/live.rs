@@ -17,8 +17,7 @@ use crate::spec::{Config, PolicySpec, Stage};
 pub(crate) struct Built {
     pub(crate) config: Config,
     pub(crate) policies: BTreeMap<String, (PolicySpec, Handle)>,
-    /// Each pipeline's stages (keys into `policies`), outermost first.
-    pub(crate) pipelines: BTreeMap<String, (Vec<String>, bool)>,
+    pub(crate) pipelines: BTreeMap<String, Assembly>,
 }
 
 impl Built {
@@ -39,7 +38,7 @@ impl Built {
         out
     }
 
-    fn stages(config: &Config) -> BTreeMap<String, (Vec<String>, bool)> {
+    fn stages(config: &Config) -> BTreeMap<String, Assembly> {
         config
             .pipelines
             .iter()
@@ -52,7 +51,14 @@ impl Built {
                         Stage::Inline { section, .. } => format!("{name}.{section}"),
                     })
                     .collect();
-                (name.clone(), (keys, p.trace))
+                (
+                    name.clone(),
+                    Assembly {
+                        keys,
+                        trace: p.trace,
+                        histogram: p.histogram,
+                    },
+                )
             })
             .collect()
     }
@@ -65,6 +71,15 @@ impl Built {
             format!("pipelines.{key}")
         }
     }
+}
+
+/// How to put a pipeline together.
+#[derive(Debug)]
+pub(crate) struct Assembly {
+    /// Its stages (keys into `Built::policies`), outermost first.
+    pub(crate) keys: Vec<String>,
+    pub(crate) trace: bool,
+    pub(crate) histogram: bool,
 }
 
 pub(crate) struct Shared {

@@ -483,7 +483,7 @@ impl Parser<'_> {
         let allowed: Vec<&str> = SECTIONS
             .iter()
             .map(|(k, _)| *k)
-            .chain(["stages", "trace"])
+            .chain(["stages", "trace", "histogram"])
             .collect();
         let mut ok = true;
         for (map, at) in [(defaults, "defaults"), (own, path.as_str())] {
@@ -500,18 +500,19 @@ impl Parser<'_> {
                 }
             }
         }
-        let trace = match own.get("trace").or_else(|| defaults.get("trace")) {
+        let mut flag = |key: &str| match own.get(key).or_else(|| defaults.get(key)) {
             None => false,
             Some(Value::Bool(b)) => *b,
             Some(_) => {
                 self.problems.push(Problem::new(
-                    format!("{path}.trace"),
+                    format!("{path}.{key}"),
                     "must be true or false",
                 ));
                 ok = false;
                 false
             }
         };
+        let (trace, histogram) = (flag("trace"), flag("histogram"));
         // Each section: its own value over the default's, `false` for none.
         let mut sections = BTreeMap::new();
         for (key, kind) in SECTIONS {
@@ -624,6 +625,10 @@ impl Parser<'_> {
                 ok = false;
             }
         }
-        ok.then_some(PipelineSpec { stages, trace })
+        ok.then_some(PipelineSpec {
+            stages,
+            trace,
+            histogram,
+        })
     }
 }

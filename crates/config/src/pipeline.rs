@@ -7,6 +7,7 @@ use std::sync::{Arc, Weak};
 
 use steadfast_core::trace::{AttemptSpan, CallSpan};
 use steadfast_core::{BoxPolicy, Context, Error, Identity, Next, Policy, Then};
+use steadfast_observe::CallDuration;
 
 use crate::live::Built;
 
@@ -37,24 +38,28 @@ impl<T: Send + 'static, E: Send + 'static> Rebuild for Inner<T, E> {
     }
 }
 
-/// The pipeline `name` of `built`, outermost stage first.
+/// The pipeline `name` of `built`: the call span and the histogram (when
+/// asked for) outermost, then the stages, then the attempt span.
 fn assemble<T: Send + 'static, E: Send + 'static>(
     name: &str,
     built: &Built,
 ) -> Option<BoxPolicy<T, E>> {
-    let (keys, trace) = built.pipelines.get(name)?;
-    let mut inner: Option<BoxPolicy<T, E>> =
-        trace.then(|| BoxPolicy::new(AttemptSpan::new(name.to_owned())));
-    for key in keys.iter().rev() {
+    let assembly = built.pipelines.get(name)?;
+    let mut inner: Option<BoxPolicy<T, E>> = assembly
+        .trace
+        .then(|| BoxPolicy::new(AttemptSpan::new(name.to_owned())));
+    for key in assembly.keys.iter().rev() {
         let (_, handle) = &built.policies[key];
         inner = Some(handle.wrap(inner));
     }
-    let policy = inner.unwrap_or_else(|| BoxPolicy::new(Identity));
-    Some(if *trace {
-        BoxPolicy::new(Then::new(CallSpan::new(name.to_owned()), policy))
-    } else {
-        policy
-    })
+    let mut policy = inner.unwrap_or_else(|| BoxPolicy::new(Identity));
+    if assembly.histogram {
+        policy = BoxPolicy::new(Then::new(CallDuration::new(name.to_owned()), policy));
+    }
+    if assembly.trace {
+        policy = BoxPolicy::new(Then::new(CallSpan::new(name.to_owned()), policy));
+    }
+    Some(policy)
 }
 
 /// A pipeline of a [`Configured`](crate::Configured), by name; a

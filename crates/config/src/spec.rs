@@ -149,6 +149,11 @@ pub struct PipelineSpec {
     /// each attempt in a child span (`steadfast.attempt`).
     #[serde(default)]
     pub trace: bool,
+    /// Whether each call's duration is recorded in the histogram
+    /// `steadfast_call_duration_seconds{policy = <pipeline>, outcome}`
+    /// (steadfast-observe's `CallDuration`).
+    #[serde(default)]
+    pub histogram: bool,
 }
 
 /// A resolved config: read one with [`Config::from_toml`] (or

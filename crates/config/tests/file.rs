@@ -156,7 +156,7 @@ fn every_problem_is_reported_at_its_path() {
             "defaults.retry.max_attempts: must be at least 1 (got 0)",
             "pipelines.a.stages[3]: `retry` is already a stage of this pipeline",
             "pipelines.a.bulkhead.max_concurrnt: unknown field `max_concurrnt`, expected one of `name`, `max_concurrent`, `max_queued`, `max_wait`, `overload`, `adaptive`",
-            "pipelines.b.retries: unknown field `retries`, expected one of `timeout`, `retry`, `breaker`, `rate_limit`, `bulkhead`, `attempt_timeout`, `stages`, `trace`",
+            "pipelines.b.retries: unknown field `retries`, expected one of `timeout`, `retry`, `breaker`, `rate_limit`, `bulkhead`, `attempt_timeout`, `stages`, `trace`, `histogram`",
             "pipelines.b.breaker.preset: no breaker preset named `nope`; expected one of `standard`, `database`, `ai_api`, `empty`, `loop_a`, `loop_b`",
             "pipelines.b.timeout.limit: duration `soon` has an unknown unit `soon` (use ns, us, ms, s, m, h, d)",
             "pipelines.b.rate_limit.quota: limit must be greater than zero (got 0)",

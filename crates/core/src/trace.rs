@@ -78,7 +78,9 @@ impl<T: Send, E: Send> Policy<T, E> for CallSpan {
             pipeline = %self.pipeline,
             outcome = tracing::field::Empty
         );
-        let call = next.invoke(ctx).instrument(span.clone());
+        // Inside the span from the start: inner policies may begin the
+        // first attempt as the call is made, before its first poll.
+        let call = span.in_scope(|| next.invoke(ctx)).instrument(span.clone());
         async move {
             let result = call.await;
             span.record("outcome", outcome(&result));
@@ -122,7 +124,7 @@ impl<T: Send, E: Send> Policy<T, E> for AttemptSpan {
             hedge = ctx.is_hedge(),
             outcome = tracing::field::Empty
         );
-        let attempt = next.invoke(ctx).instrument(span.clone());
+        let attempt = span.in_scope(|| next.invoke(ctx)).instrument(span.clone());
         async move {
             let result = attempt.await;
             span.record("outcome", outcome(&result));

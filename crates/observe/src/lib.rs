@@ -39,18 +39,23 @@
 //!
 //! # Feature flags
 //!
-//! - `metrics`: [`Registry::record_metrics`].
+//! - `metrics`: [`Registry::record_metrics`], and the opt-in
+//!   [`CallDuration`] latency histogram.
 //! - `prometheus`: `metrics`, plus the `/metrics` route.
 //! - `axum`: [`axum::health_router`] (and [`axum::router`] with `prometheus`).
 
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(feature = "metrics")]
+mod duration;
 mod health;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod registry;
 mod report;
 
+#[cfg(feature = "metrics")]
+pub use duration::{CALL_DURATION, CallDuration};
 pub use health::{HealthReport, PolicyHealth, Status};
 pub use registry::Registry;
 pub use report::{Observe, PolicyReport};

@@ -170,6 +170,19 @@ fn default_sweep() -> Option<Duration> {
 }
 
 impl RateLimiterConfig {
+    /// The config of a keyed limiter's shared bucket for keyless calls
+    /// (`share_unkeyed`): the default tier's quota, this limiter's name,
+    /// algorithm, mode, warm-up and clock.
+    pub(crate) fn unkeyed_bucket(&self) -> RateLimiterConfig {
+        let mut bucket = RateLimiterConfig::new(self.quota);
+        bucket.name = self.name.clone();
+        bucket.algorithm = self.algorithm;
+        bucket.mode = self.mode;
+        bucket.warm_up = self.warm_up;
+        bucket.time_source = self.time_source;
+        bucket
+    }
+
     /// A config with `quota` and every default.
     pub fn new(quota: Quota) -> Self {
         RateLimiterConfig {

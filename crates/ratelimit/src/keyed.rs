@@ -124,13 +124,7 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
         kind: Keyed<K, S>,
     ) -> Result<Self, ConfigError> {
         let unkeyed = if config.share_unkeyed {
-            let mut unkeyed = RateLimiterConfig::new(config.quota);
-            unkeyed.name = config.name.clone();
-            unkeyed.algorithm = config.algorithm;
-            unkeyed.mode = config.mode;
-            unkeyed.warm_up = config.warm_up;
-            unkeyed.time_source = config.time_source;
-            Some(RateLimiter::from_config(unkeyed)?)
+            Some(RateLimiter::from_config(config.unkeyed_bucket())?)
         } else {
             None
         };

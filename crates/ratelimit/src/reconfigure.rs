@@ -73,7 +73,6 @@ impl RateLimiter {
         config.validate_direct()?;
         let old = self.inner();
         check_fits(&old.engine.config, &config)?;
-        tracing::info!(policy = %config.name, "rate limiter reconfigured");
         let engine = Engine::with_clock(config, old.engine.clock.clone());
         Ok(RateLimiter::from_engine(engine, old.cell_words()))
     }
@@ -149,12 +148,7 @@ impl<K: Key, S: StateStore<K> + Clone> KeyedRateLimiter<K, S> {
             (None, _) => None,
         };
         let unkeyed = if config.share_unkeyed {
-            let mut direct = RateLimiterConfig::new(config.quota);
-            direct.name = config.name.clone();
-            direct.algorithm = config.algorithm;
-            direct.mode = config.mode;
-            direct.warm_up = config.warm_up;
-            direct.time_source = config.time_source;
+            let direct = config.unkeyed_bucket();
             Some(match &old.unkeyed {
                 Some(kept) => kept.reconfigured(direct)?,
                 None => RateLimiter::from_config(direct)?,
@@ -162,7 +156,6 @@ impl<K: Key, S: StateStore<K> + Clone> KeyedRateLimiter<K, S> {
         } else {
             None
         };
-        tracing::info!(policy = %config.name, "rate limiter reconfigured");
         let sweep_interval = config.sweep_interval;
         let inner = Arc::new(KeyedInner {
             engine: Engine::with_clock(config, old.engine.clock.clone()),

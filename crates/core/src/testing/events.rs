@@ -18,11 +18,46 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
-type Records = Arc<Mutex<Vec<EventRecord>>>;
+type Records = Arc<Mutex<Captured>>;
+
+/// What one capture recorded.
+#[derive(Debug, Default)]
+struct Captured {
+    events: Vec<EventRecord>,
+    spans: Vec<SpanRecord>,
+}
 
 thread_local! {
     /// The capture active on this thread.
     static CURRENT: RefCell<Option<Records>> = const { RefCell::new(None) };
+    /// The spans entered on this thread, innermost last.
+    static ENTERED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One recorded span: its name, its parent, and its fields (those given
+/// when it was made, then those recorded later, in order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpanRecord {
+    /// The span's id within the process.
+    pub id: u64,
+    /// The span's name (`steadfast.call`).
+    pub name: String,
+    /// The level it was made at.
+    pub level: Level,
+    /// The id of the span it was made in, if any.
+    pub parent: Option<u64>,
+    /// Its fields; string values as written, others as `Debug`.
+    pub fields: Vec<(String, String)>,
+}
+
+impl SpanRecord {
+    /// The value of field `name`, if the span has it.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 static INSTALL: Once = Once::new();
@@ -119,6 +154,16 @@ impl Events {
         self.records
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .events
+            .clone()
+    }
+
+    /// Every span made on this thread during the capture, in order.
+    pub fn spans(&self) -> Vec<SpanRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .spans
             .clone()
     }
 
@@ -178,11 +223,44 @@ impl Subscriber for Forwarder {
         true
     }
 
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(self.next_span.fetch_add(1, Ordering::Relaxed) + 1)
+    fn new_span(&self, attributes: &Attributes<'_>) -> Id {
+        let id = self.next_span.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(records) = CURRENT.with(|current| current.borrow().clone()) {
+            let parent = match attributes.parent() {
+                Some(parent) => Some(parent.into_u64()),
+                None if attributes.is_contextual() => {
+                    ENTERED.with(|entered| entered.borrow().last().copied())
+                }
+                None => None,
+            };
+            let mut fields = Fields::default();
+            attributes.record(&mut fields);
+            records
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .spans
+                .push(SpanRecord {
+                    id,
+                    name: attributes.metadata().name().to_owned(),
+                    level: *attributes.metadata().level(),
+                    parent,
+                    fields: fields.fields,
+                });
+        }
+        Id::from_u64(id)
     }
 
-    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record(&self, span: &Id, values: &Record<'_>) {
+        let Some(records) = CURRENT.with(|current| current.borrow().clone()) else {
+            return;
+        };
+        let mut fields = Fields::default();
+        values.record(&mut fields);
+        let mut records = records.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(record) = records.spans.iter_mut().find(|r| r.id == span.into_u64()) {
+            record.fields.extend(fields.fields);
+        }
+    }
 
     fn record_follows_from(&self, _: &Id, _: &Id) {}
 
@@ -195,6 +273,7 @@ impl Subscriber for Forwarder {
         records
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .events
             .push(EventRecord {
                 level: *event.metadata().level(),
                 message: fields.message,
@@ -202,7 +281,16 @@ impl Subscriber for Forwarder {
             });
     }
 
-    fn enter(&self, _: &Id) {}
+    fn enter(&self, span: &Id) {
+        ENTERED.with(|entered| entered.borrow_mut().push(span.into_u64()));
+    }
 
-    fn exit(&self, _: &Id) {}
+    fn exit(&self, span: &Id) {
+        ENTERED.with(|entered| {
+            let mut entered = entered.borrow_mut();
+            if let Some(at) = entered.iter().rposition(|id| *id == span.into_u64()) {
+                entered.remove(at);
+            }
+        });
+    }
 }

@@ -32,5 +32,5 @@
 mod events;
 mod scripted;
 
-pub use events::{CaptureGuard, EventRecord, Events};
+pub use events::{CaptureGuard, EventRecord, Events, SpanRecord};
 pub use scripted::{ScriptedFuture, ScriptedOp, Step, TestError};
