@@ -166,11 +166,12 @@ fn cache(name: &str, s: &steadfast_cache::CacheSnapshot) {
         &[("result", "stale")],
         s.stale_hits + s.stale_fallbacks,
     );
+    // Each request once: a miss answered stale counts as stale, not both.
     total(
         "steadfast_cache_requests_total",
         name,
         &[("result", "miss")],
-        s.misses,
+        s.misses.saturating_sub(s.stale_fallbacks),
     );
     total(
         "steadfast_cache_fetch_errors_total",

@@ -39,17 +39,19 @@ fn each_call_is_one_sample_labelled_by_its_outcome() {
         });
     });
     let text = handle.render();
-    let lines: Vec<&str> = text
+    // The exporter renders series in no fixed order.
+    let mut lines: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with("steadfast_call_duration_seconds_"))
         .collect();
+    lines.sort_unstable();
     assert_eq!(
         lines,
         [
-            r#"steadfast_call_duration_seconds_sum{policy="payments",outcome="ok"} 0.375"#,
             r#"steadfast_call_duration_seconds_count{policy="payments",outcome="ok"} 2"#,
-            r#"steadfast_call_duration_seconds_sum{policy="payments",outcome="timeout"} 0.5"#,
             r#"steadfast_call_duration_seconds_count{policy="payments",outcome="timeout"} 1"#,
+            r#"steadfast_call_duration_seconds_sum{policy="payments",outcome="ok"} 0.375"#,
+            r#"steadfast_call_duration_seconds_sum{policy="payments",outcome="timeout"} 0.5"#,
         ]
     );
 }

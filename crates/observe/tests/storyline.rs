@@ -8,6 +8,7 @@ use http_body_util::BodyExt;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use steadfast_breaker::{Breaker, BreakerConfig};
 use steadfast_bulkhead::Bulkhead;
+use steadfast_cache::Cache;
 use steadfast_core::Policy;
 use steadfast_observe::{Registry, Status};
 use steadfast_ratelimit::{Quota, RateLimiter};
@@ -87,18 +88,41 @@ async fn a_scrape_shows_every_series_exactly() {
         .name("api")
         .build()
         .unwrap();
+    let catalogue: Cache<u32, u8, String> = Cache::builder()
+        .name("catalogue")
+        .fresh_for(Duration::from_secs(10))
+        .fail_safe(Duration::from_secs(600), Duration::from_secs(5))
+        .build()
+        .unwrap();
     let registry = Registry::new()
         .critical("payments", payments.clone())
-        .register("api", limiter.clone());
+        .register("api", limiter.clone())
+        .register("catalogue", catalogue.clone());
+    // The breaker trips, refuses three calls, and recovers after 30 s.
     for _ in 0..2 {
         let _ = payments.call(fail).await;
     }
     for _ in 0..3 {
         let _ = payments.call(ok).await; // refused: open
     }
+    tokio::time::advance(Duration::from_secs(30)).await;
+    payments.call(ok).await.unwrap();
+    // The limiter admits two and refuses three.
     for _ in 0..5 {
         let _ = limiter.call(ok).await;
     }
+    // The cache misses once, hits once, then serves stale twice while the
+    // source is down.
+    let fetch = |down: bool| {
+        catalogue.get_or_fetch(&1, move || async move {
+            if down { Err("down".to_owned()) } else { Ok(1) }
+        })
+    };
+    fetch(false).await.unwrap();
+    fetch(false).await.unwrap();
+    tokio::time::advance(Duration::from_secs(20)).await;
+    assert!(fetch(true).await.unwrap().is_stale());
+    assert!(fetch(true).await.unwrap().is_stale());
 
     let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
@@ -116,11 +140,17 @@ async fn a_scrape_shows_every_series_exactly() {
             r#"steadfast_breaker_calls_rejected_total{policy="payments"} 3"#,
             r#"steadfast_breaker_failure_rate{policy="payments"} -1"#,
             r#"steadfast_breaker_opened_total{policy="payments"} 1"#,
-            r#"steadfast_breaker_state{policy="payments",state="closed"} 0"#,
+            r#"steadfast_breaker_state{policy="payments",state="closed"} 1"#,
             r#"steadfast_breaker_state{policy="payments",state="disabled"} 0"#,
             r#"steadfast_breaker_state{policy="payments",state="half_open"} 0"#,
             r#"steadfast_breaker_state{policy="payments",state="isolated"} 0"#,
-            r#"steadfast_breaker_state{policy="payments",state="open"} 1"#,
+            r#"steadfast_breaker_state{policy="payments",state="open"} 0"#,
+            // moka counts entries lazily, after its pending maintenance runs.
+            r#"steadfast_cache_entries{policy="catalogue"} 0"#,
+            r#"steadfast_cache_fetch_errors_total{policy="catalogue"} 1"#,
+            r#"steadfast_cache_requests_total{policy="catalogue",result="hit"} 1"#,
+            r#"steadfast_cache_requests_total{policy="catalogue",result="miss"} 1"#,
+            r#"steadfast_cache_requests_total{policy="catalogue",result="stale"} 2"#,
             r#"steadfast_ratelimit_keys{policy="api"} 1"#,
             r#"steadfast_ratelimit_requests_total{policy="api",result="admitted"} 2"#,
             r#"steadfast_ratelimit_requests_total{policy="api",result="rejected"} 3"#,
