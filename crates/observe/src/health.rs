@@ -145,6 +145,13 @@ pub(crate) fn judge(
                 Some(format!("shedding {}", shedding.join(", "))),
             )
         }
+        PolicyReport::Shared(s) if s.fallback_active => (
+            Status::Degraded,
+            Some(format!(
+                "{} cannot answer: limiting on this instance's fallback",
+                s.store
+            )),
+        ),
         _ => (Status::Healthy, None),
     }
 }

@@ -53,9 +53,11 @@ mod health;
 mod metrics;
 mod registry;
 mod report;
+mod shared;
 
 #[cfg(feature = "metrics")]
 pub use duration::{CALL_DURATION, CallDuration};
 pub use health::{HealthReport, PolicyHealth, Status};
 pub use registry::Registry;
 pub use report::{Observe, PolicyReport};
+pub use shared::SharedSnapshot;

@@ -46,6 +46,7 @@ impl Registry {
                 PolicyReport::Cache(s) => cache(name, &s),
                 PolicyReport::Timeout(s) => timeout(name, &s),
                 PolicyReport::Shedder(s) => shedder(name, &s),
+                PolicyReport::Shared(s) => shared(name, &s),
             }
         }
     }
@@ -201,4 +202,26 @@ fn shedder(name: &str, s: &steadfast_degrade::LoadShedderSnapshot) {
             .absolute(value);
         }
     }
+}
+
+fn shared(name: &str, s: &crate::SharedSnapshot) {
+    for (result, value) in [("admitted", s.admitted), ("rejected", s.rejected)] {
+        total(
+            "steadfast_shared_requests_total",
+            name,
+            &[("result", result)],
+            value,
+        );
+    }
+    total(
+        "steadfast_shared_store_errors_total",
+        name,
+        &[],
+        s.store_errors,
+    );
+    level(
+        "steadfast_shared_fallback_active",
+        name,
+        if s.fallback_active { 1.0 } else { 0.0 },
+    );
 }

@@ -8,6 +8,8 @@ use steadfast_degrade::LoadShedderSnapshot;
 use steadfast_ratelimit::RateLimiterSnapshot;
 use steadfast_retry::RetrySnapshot;
 
+use crate::shared::SharedSnapshot;
+
 /// One policy's snapshot, by kind.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -26,11 +28,14 @@ pub enum PolicyReport {
     Timeout(TimeoutSnapshot),
     /// A priority load shedder.
     Shedder(LoadShedderSnapshot),
+    /// A policy on a shared store (a Redis-backed rate limiter).
+    Shared(SharedSnapshot),
 }
 
 impl PolicyReport {
     /// The kind, as metrics and health reports name it: `breaker`,
-    /// `bulkhead`, `ratelimit`, `retry`, `cache`, `timeout`, `shedder`.
+    /// `bulkhead`, `ratelimit`, `retry`, `cache`, `timeout`, `shedder`,
+    /// `shared`.
     pub fn kind(&self) -> &'static str {
         match self {
             PolicyReport::Breaker(_) => "breaker",
@@ -40,6 +45,7 @@ impl PolicyReport {
             PolicyReport::Cache(_) => "cache",
             PolicyReport::Timeout(_) => "timeout",
             PolicyReport::Shedder(_) => "shedder",
+            PolicyReport::Shared(_) => "shared",
         }
     }
 }
@@ -62,6 +68,7 @@ from_snapshot! {
     CacheSnapshot => Cache,
     TimeoutSnapshot => Timeout,
     LoadShedderSnapshot => Shedder,
+    SharedSnapshot => Shared,
 }
 
 /// A policy a [`Registry`](crate::Registry) can observe: every steadfast
