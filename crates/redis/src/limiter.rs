@@ -63,7 +63,9 @@ struct Shared {
     connection: Connection,
     script: Script,
     guard: Guard,
-    local: Option<KeyedRateLimiter<Box<[u8]>>>,
+    /// The breaker inside `guard` (a clone: the same state).
+    breaker: Breaker,
+    local: Option<KeyedRateLimiter<Vec<u8>>>,
     refusals: Refusals,
     on_fallback: AtomicBool,
     counters: Counters,
@@ -125,7 +127,7 @@ impl<K: Display> RedisRateLimiter<K> {
             // Redis refusing a key is an answer, not a failure: only
             // errors and timeouts reach the breaker.
             .build()?;
-        let guard = Pipeline::new(breaker).then(Timeout::new(config.timeout)?);
+        let guard = Pipeline::new(breaker.clone()).then(Timeout::new(config.timeout)?);
         let local = match config.when_down {
             WhenDown::Local { instances } => {
                 let mut local =
@@ -143,6 +145,7 @@ impl<K: Display> RedisRateLimiter<K> {
                 connection,
                 script: Script::gcra(),
                 guard,
+                breaker,
                 local,
                 refusals: Refusals::default(),
                 on_fallback: AtomicBool::new(false),
@@ -178,6 +181,11 @@ impl<K: Display> RedisRateLimiter<K> {
             return Err(RateLimited::never(name.clone()));
         }
         let redis_key = self.redis_key(key);
+        // An open breaker around Redis: straight to the fallback, before
+        // anything that is about Redis's answers.
+        if shared.guard_open() {
+            return self.fallback(redis_key, cost, None);
+        }
         let now = time::now();
         if shared.config.local_refusals
             && let Some(until) = shared.refusals.refused_until(&redis_key, now)
@@ -207,11 +215,9 @@ impl<K: Display> RedisRateLimiter<K> {
                             shared.counters.redis_errors.fetch_add(1, Relaxed);
                         }
                     })
+                    .map_err(Some)
             }
-            None => Err(Error::Inner(redis::RedisError::from((
-                redis::ErrorKind::Io,
-                "not connected to Redis yet",
-            )))),
+            None => Err(None),
         };
         match answer {
             Ok(answer) => {
@@ -234,7 +240,7 @@ impl<K: Display> RedisRateLimiter<K> {
                     ))
                 }
             }
-            Err(err) => self.fallback(redis_key, cost, &err),
+            Err(err) => self.fallback(redis_key, cost, err.as_ref()),
         }
     }
 
@@ -244,14 +250,15 @@ impl<K: Display> RedisRateLimiter<K> {
         &self,
         redis_key: Vec<u8>,
         cost: u32,
-        err: &Error<redis::RedisError>,
+        err: Option<&Error<redis::RedisError>>,
     ) -> Result<Admitted, RateLimited> {
         let shared = &*self.shared;
         shared.counters.fallback_checks.fetch_add(1, Relaxed);
-        if !shared.on_fallback.swap(true, Relaxed) {
+        if !shared.on_fallback.load(Relaxed) && !shared.on_fallback.swap(true, Relaxed) {
+            let error = err.map_or_else(|| "not connected".to_owned(), ToString::to_string);
             tracing::warn!(
                 policy = %shared.config.name,
-                error = %err,
+                error,
                 mode = ?shared.config.when_down,
                 "Redis cannot answer; rate limiting on the fallback"
             );
@@ -263,10 +270,9 @@ impl<K: Display> RedisRateLimiter<K> {
                 remaining: 0,
             }),
             (WhenDown::Local { .. }, Some(local)) => {
-                let key: Box<[u8]> = redis_key.into_boxed_slice();
-                local.check_n(&key, cost).map(|()| Admitted {
+                local.check_n(&redis_key, cost).map(|()| Admitted {
                     source: Source::Local,
-                    remaining: local.peek(&key).remaining,
+                    remaining: local.peek(&redis_key).remaining,
                 })
             }
             _ => Err(RateLimited::new(name.clone(), shared.config.breaker_open)),
@@ -285,6 +291,16 @@ impl<K: Display> RedisRateLimiter<K> {
         if shared.on_fallback.load(Relaxed) && shared.on_fallback.swap(false, Relaxed) {
             tracing::info!(policy = %shared.config.name, "Redis answers again; rate limiting on Redis");
         }
+    }
+}
+
+impl Shared {
+    /// Whether the breaker around Redis refuses calls now.
+    fn guard_open(&self) -> bool {
+        matches!(
+            self.breaker.state(),
+            steadfast_breaker::State::Open | steadfast_breaker::State::Isolated
+        )
     }
 }
 

@@ -45,6 +45,7 @@
 //! | `prometheus` | `observe`, plus metrics read from the snapshots and a Prometheus `/metrics` route |
 //! | `observe-axum` | `observe`, plus axum `/health` and `/ready` routes |
 //! | `config` | [`config`]: pipelines from TOML, presets, defaults, hot reload keeping state |
+//! | `redis` | [`redis`]: rate limits shared through Redis, with a local fallback when it is down |
 //!
 //! The policy crates (breaker, retry, rate limit, bulkhead, degrade, cache)
 //! get a feature each as they land; the repository's README has the status.
@@ -101,3 +102,8 @@ pub use steadfast_observe as observe;
 #[cfg_attr(docsrs, doc(cfg(feature = "config")))]
 #[doc(inline)]
 pub use steadfast_config as config;
+
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+#[doc(inline)]
+pub use steadfast_redis as redis;
