@@ -12,7 +12,11 @@
 //! check on the fallback beside the in-memory keyed limiter's.
 
 // Counts and nanoseconds stay far below 2^52.
-#![allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 
 use std::hint::black_box;
 use std::process::{Command, Stdio};
@@ -66,18 +70,34 @@ fn limiter_config(prefix: &str) -> RedisLimiterConfig {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let secs: f64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2.0);
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let secs: f64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let prefix = format!("steadfast-bench:{stamp}");
-    let limiter = RedisRateLimiter::<u64>::new(URL, limiter_config(&prefix)).expect("a valid config");
-    assert!(limiter.ready(Duration::from_secs(5)).await, "Redis at {URL}");
+    let limiter =
+        RedisRateLimiter::<u64>::new(URL, limiter_config(&prefix)).expect("a valid config");
+    assert!(
+        limiter.ready(Duration::from_secs(5)).await,
+        "Redis at {URL}"
+    );
     let client = redis::Client::open(URL).unwrap();
-    let conn = redis::aio::ConnectionManager::new(client).await.expect("Redis answers");
+    let conn = redis::aio::ConnectionManager::new(client)
+        .await
+        .expect("Redis answers");
 
     let mut load = conn.clone();
     let sha: String = redis::cmd("SCRIPT")
@@ -88,7 +108,9 @@ async fn main() {
         .expect("SCRIPT LOAD");
 
     println!("redis_ratelimit_check, {secs} s per case, keys spread over 1000 users");
-    println!("tasks | steadfast checks/s | p50 | p99 | INCR/s | p50 | p99 | ratio | bare EVALSHA/s | ratio");
+    println!(
+        "tasks | steadfast checks/s | p50 | p99 | INCR/s | p50 | p99 | ratio | bare EVALSHA/s | ratio"
+    );
     for tasks in [1, 16, 64] {
         let l = limiter.clone();
         let ours = drive(tasks, secs, move |i| {
@@ -105,7 +127,11 @@ async fn main() {
             let mut c = c.clone();
             let key = format!("{key_prefix}:{{{}}}", i % 1_000);
             async move {
-                let n: i64 = redis::cmd("INCR").arg(key).query_async(&mut c).await.expect("INCR");
+                let n: i64 = redis::cmd("INCR")
+                    .arg(key)
+                    .query_async(&mut c)
+                    .await
+                    .expect("INCR");
                 black_box(n);
             }
         })
@@ -130,21 +156,37 @@ async fn main() {
         .await;
         println!(
             "{tasks} | {:.0} | {:?} | {:?} | {:.0} | {:?} | {:?} | {:.2} | {:.0} | {:.2}",
-            ours.0, ours.1, ours.2, raw.0, raw.1, raw.2, ours.0 / raw.0, bare.0, ours.0 / bare.0
+            ours.0,
+            ours.1,
+            ours.2,
+            raw.0,
+            raw.1,
+            raw.2,
+            ours.0 / raw.0,
+            bare.0,
+            ours.0 / bare.0
         );
     }
 
     // The fallback: a private server, killed.
     let port = free_port();
     let mut server = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server");
     let mut config = limiter_config(&prefix);
     config.timeout = Duration::from_millis(50);
     config.when_down = WhenDown::Local { instances: 2 };
-    let limiter = RedisRateLimiter::<u64>::new(&format!("redis://127.0.0.1:{port}"), config).unwrap();
+    let limiter =
+        RedisRateLimiter::<u64>::new(&format!("redis://127.0.0.1:{port}"), config).unwrap();
     assert!(limiter.ready(Duration::from_secs(5)).await);
     limiter.check_n(&1, 1).await.unwrap();
     server.kill().ok();
@@ -154,13 +196,18 @@ async fn main() {
     while limiter.check_n(&1, 1).await.map(|a| a.source) != Ok(Source::Local) {
         checks += 1;
     }
-    println!("fallback switch: {:?} from the kill to the first local answer ({checks} checks before it)", died.elapsed());
+    println!(
+        "fallback switch: {:?} from the kill to the first local answer ({checks} checks before it)",
+        died.elapsed()
+    );
     // Let the breaker open, then time checks on the fallback.
     for _ in 0..10 {
         let _ = limiter.check_n(&1, 1).await;
     }
-    let memory = KeyedRateLimiter::<u64>::new(Quota::per_second(1_000_000).burst(1_000_000)).unwrap();
-    let bytes = KeyedRateLimiter::<Vec<u8>>::new(Quota::per_second(1_000_000).burst(1_000_000)).unwrap();
+    let memory =
+        KeyedRateLimiter::<u64>::new(Quota::per_second(1_000_000).burst(1_000_000)).unwrap();
+    let bytes =
+        KeyedRateLimiter::<Vec<u8>>::new(Quota::per_second(1_000_000).burst(1_000_000)).unwrap();
     for round in 0..3 {
         let n = 200_000u64;
         let start = Instant::now();

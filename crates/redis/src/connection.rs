@@ -1,12 +1,28 @@
-//! The connection to Redis: one multiplexed connection that reconnects by
-//! itself, made in the background so a limiter starts while Redis is down.
+//! The connection to Redis: one multiplexed connection (or a cluster's)
+//! that reconnects by itself, made in the background so a limiter starts
+//! while Redis is down.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use parking_lot::RwLock;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+
+/// A connection made: to one server, or to a cluster (commands routed to
+/// the node holding their key's slot, `MOVED` and `ASK` followed).
+#[derive(Clone)]
+pub(crate) enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+type Connect =
+    Box<dyn Fn() -> Pin<Box<dyn Future<Output = redis::RedisResult<Conn>> + Send>> + Send + Sync>;
 
 /// A Redis client and, once connected, its connection.
 #[derive(Clone)]
@@ -15,16 +31,15 @@ pub(crate) struct Connection {
 }
 
 struct Inner {
-    client: redis::Client,
-    config: ConnectionManagerConfig,
-    manager: RwLock<Option<ConnectionManager>>,
+    connect: Connect,
+    made: RwLock<Option<Conn>>,
     connecting: AtomicBool,
 }
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
-            .field("connected", &self.inner.manager.read().is_some())
+            .field("connected", &self.inner.made.read().is_some())
             .finish_non_exhaustive()
     }
 }
@@ -32,38 +47,57 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// A connection to `url`'s server, each request bounded by `timeout`.
     /// Only a malformed URL is an error: an unreachable server is retried.
-    pub(crate) fn new(url: &str, timeout: Duration) -> redis::RedisResult<Self> {
+    pub(crate) fn single(url: &str, timeout: Duration) -> redis::RedisResult<Self> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout.max(Duration::from_millis(100))))
             .set_response_timeout(Some(timeout))
             .set_number_of_retries(1);
-        Ok(Connection {
+        Ok(Connection::with(Box::new(move || {
+            let (client, config) = (client.clone(), config.clone());
+            Box::pin(async move {
+                ConnectionManager::new_with_config(client, config)
+                    .await
+                    .map(Conn::Single)
+            })
+        })))
+    }
+
+    /// A connection to the cluster of `nodes` (any of its nodes).
+    pub(crate) fn cluster(nodes: &[&str], timeout: Duration) -> redis::RedisResult<Self> {
+        let client = ClusterClient::builder(nodes.iter().copied())
+            .connection_timeout(timeout.max(Duration::from_millis(100)))
+            .response_timeout(timeout)
+            .build()?;
+        Ok(Connection::with(Box::new(move || {
+            let client = client.clone();
+            Box::pin(async move { client.get_async_connection().await.map(Conn::Cluster) })
+        })))
+    }
+
+    fn with(connect: Connect) -> Self {
+        Connection {
             inner: Arc::new(Inner {
-                client,
-                config,
-                manager: RwLock::new(None),
+                connect,
+                made: RwLock::new(None),
                 connecting: AtomicBool::new(false),
             }),
-        })
+        }
     }
 
     /// The connection, if made; else starts making it (once at a time, on
     /// the current tokio runtime) and returns `None` at once.
-    pub(crate) fn get(&self) -> Option<ConnectionManager> {
-        if let Some(manager) = self.inner.manager.read().clone() {
-            return Some(manager);
+    pub(crate) fn get(&self) -> Option<Conn> {
+        if let Some(conn) = self.inner.made.read().clone() {
+            return Some(conn);
         }
         if !self.inner.connecting.swap(true, Ordering::AcqRel)
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
             let inner = Arc::clone(&self.inner);
             runtime.spawn(async move {
-                let made =
-                    ConnectionManager::new_with_config(inner.client.clone(), inner.config.clone())
-                        .await;
-                match made {
-                    Ok(manager) => *inner.manager.write() = Some(manager),
+                match (inner.connect)().await {
+                    Ok(conn) => *inner.made.write() = Some(conn),
                     Err(err) => tracing::debug!(error = %err, "cannot connect to Redis yet"),
                 }
                 inner.connecting.store(false, Ordering::Release);

@@ -15,7 +15,7 @@ use steadfast_core::{
 use steadfast_ratelimit::KeyedRateLimiter;
 
 use crate::config::{RedisLimiterConfig, WhenDown};
-use crate::connection::Connection;
+use crate::connection::{Conn, Connection};
 use crate::refusals::Refusals;
 use crate::script::Script;
 use crate::snapshot::RedisLimiterSnapshot;
@@ -119,7 +119,24 @@ impl<K: Display> RedisRateLimiter<K> {
     /// connection at start-up. Must be made inside a tokio runtime.
     pub fn new(url: &str, config: RedisLimiterConfig) -> Result<Self, BuildError> {
         config.validate()?;
-        let connection = Connection::new(url, config.timeout).map_err(BuildError::Url)?;
+        let connection = Connection::single(url, config.timeout).map_err(BuildError::Url)?;
+        Self::with_connection(connection, config)
+    }
+
+    /// A limiter on the Redis Cluster reachable at any of `nodes`
+    /// (`redis://127.0.0.1:7000`, …). Each check goes to the node holding
+    /// its key's slot; the key's hash tag keeps everything one key needs in
+    /// that slot. Otherwise as [`new`](Self::new).
+    pub fn cluster(nodes: &[&str], config: RedisLimiterConfig) -> Result<Self, BuildError> {
+        config.validate()?;
+        let connection = Connection::cluster(nodes, config.timeout).map_err(BuildError::Url)?;
+        Self::with_connection(connection, config)
+    }
+
+    fn with_connection(
+        connection: Connection,
+        config: RedisLimiterConfig,
+    ) -> Result<Self, BuildError> {
         let breaker = Breaker::builder_from(BreakerConfig::empty())
             .name(format!("{}-redis", config.name))
             .consecutive_failures(config.breaker_failures)
@@ -202,8 +219,17 @@ impl<K: Display> RedisRateLimiter<K> {
                 shared
                     .guard
                     .call(|| {
-                        let mut conn = conn.clone();
-                        async move { script.check(&mut conn, key, interval, burst, cost).await }
+                        let conn = conn.clone();
+                        async move {
+                            match conn {
+                                Conn::Single(mut c) => {
+                                    script.check(&mut c, key, interval, burst, cost).await
+                                }
+                                Conn::Cluster(mut c) => {
+                                    script.check(&mut c, key, interval, burst, cost).await
+                                }
+                            }
+                        }
                     })
                     .await
                     .inspect(|_| {

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use redis::aio::ConnectionManager;
+use redis::aio::ConnectionLike;
 use redis::{ErrorKind, RedisResult, ServerErrorKind};
 
 /// The script's text (see `gcra.lua` for its logic, line by line).
@@ -37,9 +37,9 @@ impl Script {
 
     /// Runs the script on `key`: EVALSHA, and EVAL (which loads it) when
     /// Redis answers NOSCRIPT (after a restart, a `SCRIPT FLUSH`, a failover).
-    pub(crate) async fn check(
+    pub(crate) async fn check<C: ConnectionLike + Send>(
         &self,
-        conn: &mut ConnectionManager,
+        conn: &mut C,
         key: &[u8],
         interval_us: u64,
         burst: u32,
