@@ -201,7 +201,7 @@ impl<K: Display> RedisRateLimiter<K> {
         // An open breaker around Redis: straight to the fallback, before
         // anything that is about Redis's answers.
         if shared.guard_open() {
-            return self.fallback(redis_key, cost, None);
+            return self.fallback(&redis_key, cost, None);
         }
         let now = time::now();
         if shared.config.local_refusals
@@ -266,15 +266,16 @@ impl<K: Display> RedisRateLimiter<K> {
                     ))
                 }
             }
-            Err(err) => self.fallback(redis_key, cost, err.as_ref()),
+            Err(err) => self.fallback(&redis_key, cost, err.as_ref()),
         }
     }
 
     /// Answers a check Redis could not, as `when_down` says.
     #[cold]
+    #[allow(clippy::ptr_arg)] // the local limiter's keys are `Vec<u8>`
     fn fallback(
         &self,
-        redis_key: Vec<u8>,
+        redis_key: &Vec<u8>,
         cost: u32,
         err: Option<&Error<redis::RedisError>>,
     ) -> Result<Admitted, RateLimited> {
@@ -296,9 +297,9 @@ impl<K: Display> RedisRateLimiter<K> {
                 remaining: 0,
             }),
             (WhenDown::Local { .. }, Some(local)) => {
-                local.check_n(&redis_key, cost).map(|()| Admitted {
+                local.check_n(redis_key, cost).map(|()| Admitted {
                     source: Source::Local,
-                    remaining: local.peek(&redis_key).remaining,
+                    remaining: local.peek(redis_key).remaining,
                 })
             }
             _ => Err(RateLimited::new(name.clone(), shared.config.breaker_open)),
