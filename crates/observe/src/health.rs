@@ -111,6 +111,13 @@ pub(crate) fn judge(
                 s.rejected + s.queue_timeouts + s.overloaded
             )),
         ),
+        PolicyReport::RateLimiter(s) if s.shadow && s.rejected > before.rejected => (
+            Status::Healthy,
+            Some(format!(
+                "shadow mode: would have refused {} since the last report",
+                count(s.rejected - before.rejected, "call", "calls")
+            )),
+        ),
         PolicyReport::RateLimiter(s) if s.rejected > before.rejected => (
             Status::Degraded,
             Some(format!(

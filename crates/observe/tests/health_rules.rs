@@ -83,3 +83,21 @@ async fn a_shedder_shedding_a_class_is_degraded_until_the_class_is_admitted_agai
         (Status::Healthy, None)
     );
 }
+
+#[test]
+fn a_limiter_in_shadow_mode_stays_healthy_and_says_what_it_would_have_refused() {
+    let mut config =
+        steadfast_ratelimit::RateLimiterConfig::new(steadfast_ratelimit::Quota::per_hour(1));
+    config.shadow = true;
+    let limiter = steadfast_ratelimit::RateLimiter::from_config(config).unwrap();
+    let registry = Registry::new().register("new-limit", limiter.clone());
+    let _ = limiter.check();
+    let _ = limiter.check();
+    let _ = limiter.check();
+    let report = registry.health();
+    assert_eq!(report.status, Status::Healthy);
+    assert_eq!(
+        report.policies[0].reason.as_deref(),
+        Some("shadow mode: would have refused 2 calls since the last report")
+    );
+}

@@ -158,6 +158,13 @@ pub struct RateLimiterConfig {
     /// (keyed limiters only).
     #[cfg_attr(feature = "serde", serde(default))]
     pub log_keys: bool,
+    /// Shadow mode: as a policy the limiter decides and counts as usual
+    /// (its snapshot's `rejected` counts the calls it would refuse) but
+    /// refuses nothing, so a new limit can be rolled out and watched before
+    /// it bites. `check`, `check_n` and `peek` still answer what the limit
+    /// decides. Default `false`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub shadow: bool,
 }
 
 fn default_name() -> Name {
@@ -198,6 +205,7 @@ impl RateLimiterConfig {
             time_source: TimeSource::Auto,
             share_unkeyed: false,
             log_keys: false,
+            shadow: false,
         }
     }
 

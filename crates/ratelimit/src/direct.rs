@@ -324,6 +324,7 @@ impl Inspect for RateLimiter {
             rejected: self.inner.cell.rejected.load(Ordering::Relaxed),
             waiting: engine.waiting(),
             heap_bytes: 0,
+            shadow: engine.shadow(),
         }
     }
 }

@@ -199,6 +199,11 @@ impl Engine {
 
     /// Whether calls over the quota are rejected at once.
     #[inline]
+    /// Shadow mode: refusals are counted, never made (as a policy).
+    pub(crate) fn shadow(&self) -> bool {
+        self.config.shadow
+    }
+
     pub(crate) fn rejects(&self) -> bool {
         matches!(self.mode, Mode::Reject)
     }

@@ -507,6 +507,7 @@ impl<K: Key, S: StateStore<K>> Inspect for KeyedRateLimiter<K, S> {
             rejected: stats.rejected + rejected,
             waiting: inner.engine.waiting() + waiting,
             heap_bytes: stats.heap_bytes,
+            shadow: inner.engine.shadow(),
         }
     }
 }

@@ -53,7 +53,12 @@ impl<T: Send, E: Send> Policy<T, E> for RateLimiter {
                 return Admission::Run(next.invoke(ctx));
             };
             if self.engine().rejects() {
-                return Admission::Rejected(self.rejection(wait));
+                let refused = self.rejection(wait);
+                if self.engine().shadow() {
+                    log_shadowed(&refused);
+                    return Admission::Run(next.invoke(ctx));
+                }
+                return Admission::Rejected(refused);
             }
             Admission::Wait(Box::pin(async move {
                 self.acquire_within(ctx.cost(), ctx.deadline()).await?;
@@ -61,6 +66,13 @@ impl<T: Send, E: Send> Policy<T, E> for RateLimiter {
             }))
         })
     }
+}
+
+/// A refusal in shadow mode: already counted (by `rejection`); logged at
+/// DEBUG, and the caller runs the call.
+#[cold]
+fn log_shadowed(refused: &steadfast_core::RateLimited) {
+    tracing::debug!(policy = %refused.policy_name(), "shadow mode: a call the limit would refuse runs");
 }
 
 /// Whether the call is a background call (a cache's refresh) whose job a
@@ -105,7 +117,12 @@ impl<T: Send, E: Send, K: Key, S: StateStore<K>> Policy<T, E> for KeyedRateLimit
                     return Admission::Run(next.invoke(ctx));
                 };
                 if self.engine().rejects() {
-                    return Admission::Rejected(unkeyed.rejection(wait));
+                    let refused = unkeyed.rejection(wait);
+                    if self.engine().shadow() {
+                        log_shadowed(&refused);
+                        return Admission::Run(next.invoke(ctx));
+                    }
+                    return Admission::Rejected(refused);
                 }
                 return Admission::Wait(Box::pin(async move {
                     unkeyed.acquire_within(ctx.cost(), ctx.deadline()).await?;
@@ -118,7 +135,12 @@ impl<T: Send, E: Send, K: Key, S: StateStore<K>> Policy<T, E> for KeyedRateLimit
                 return Admission::Run(next.invoke(ctx));
             };
             if rejects {
-                return Admission::Rejected(self.rejection(key, wait));
+                let refused = self.rejection(key, wait);
+                if self.engine().shadow() {
+                    log_shadowed(&refused);
+                    return Admission::Run(next.invoke(ctx));
+                }
+                return Admission::Rejected(refused);
             }
             Admission::Wait(Box::pin(async move {
                 self.acquire_within(key, ctx.cost(), ctx.deadline()).await?;

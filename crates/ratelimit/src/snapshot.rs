@@ -65,6 +65,8 @@ pub struct RateLimiterSnapshot {
     pub waiting: u64,
     /// Heap bytes held for tracked keys (0 for a direct limiter).
     pub heap_bytes: usize,
+    /// Shadow mode: `rejected` counts calls it would have refused and let run.
+    pub shadow: bool,
 }
 
 impl RateLimiterSnapshot {

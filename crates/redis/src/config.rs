@@ -48,6 +48,10 @@ pub struct RedisLimiterConfig {
     /// Whether a key Redis refused is refused here, without a round trip,
     /// until the one-unit wait Redis gave (see the crate docs). Default on.
     pub local_refusals: bool,
+    /// Shadow mode: as a policy the limiter decides and counts (its
+    /// snapshot's `rejected` counts the calls it would refuse) but refuses
+    /// nothing. `check_n` still answers what the limit decides. Default off.
+    pub shadow: bool,
 }
 
 impl RedisLimiterConfig {
@@ -62,6 +66,7 @@ impl RedisLimiterConfig {
             breaker_failures: 3,
             breaker_open: Duration::from_secs(1),
             local_refusals: true,
+            shadow: false,
         }
     }
 

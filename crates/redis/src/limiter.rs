@@ -383,6 +383,13 @@ where
             };
             match self.check_n(key, ctx.cost()).await {
                 Ok(_) => next.invoke(ctx).await,
+                Err(refused) if self.shared.config.shadow => {
+                    tracing::debug!(
+                        policy = %refused.policy_name(),
+                        "shadow mode: a call the limit would refuse runs"
+                    );
+                    next.invoke(ctx).await
+                }
                 Err(refused) => Err(Error::RateLimited(refused)),
             }
         }

@@ -132,3 +132,22 @@ async fn odd_bytes_in_a_key_are_one_key() {
     assert!(limiter.check_n(&key, 1).await.is_err());
     limiter.check_n(&"}{ tab".to_owned(), 1).await.unwrap();
 }
+
+#[tokio::test]
+async fn in_shadow_mode_every_call_runs_and_refusals_are_counted() {
+    let mut config = config("shadow", Quota::per_hour(2).burst(2));
+    config.shadow = true;
+    let limiter = connected(SHARED, config).await;
+    let user = "dave".to_owned();
+    for _ in 0..5 {
+        let ran = limiter
+            .call_with(Context::new().with_key(&user), || async {
+                Ok::<_, std::io::Error>(1)
+            })
+            .await;
+        assert_eq!(ran.unwrap(), 1);
+    }
+    let s = limiter.snapshot();
+    assert_eq!((s.admitted, s.rejected), (2, 3));
+    assert!(limiter.check_n(&user, 1).await.is_err());
+}
