@@ -64,7 +64,7 @@ where
 fn limiter_config(prefix: &str) -> RedisLimiterConfig {
     // Generous, so every check is admitted: the cost measured is the check's.
     let mut config = RedisLimiterConfig::new(Quota::per_second(1_000_000).burst(1_000_000));
-    config.prefix = prefix.to_owned();
+    prefix.clone_into(&mut config.prefix);
     config.timeout = Duration::from_secs(1);
     config
 }
@@ -88,8 +88,14 @@ async fn main() {
         .unwrap()
         .as_nanos();
     let prefix = format!("steadfast-bench:{stamp}");
+    throughput(&prefix, secs).await;
+    fallback(&prefix).await;
+}
+
+/// Checks per second and latency beside `INCR` and the bare script.
+async fn throughput(prefix: &str, secs: f64) {
     let limiter =
-        RedisRateLimiter::<u64>::new(URL, limiter_config(&prefix)).expect("a valid config");
+        RedisRateLimiter::<u64>::new(URL, limiter_config(prefix)).expect("a valid config");
     assert!(
         limiter.ready(Duration::from_secs(5)).await,
         "Redis at {URL}"
@@ -167,8 +173,10 @@ async fn main() {
             ours.0 / bare.0
         );
     }
+}
 
-    // The fallback: a private server, killed.
+/// The switch to the fallback, and a check's cost on it.
+async fn fallback(prefix: &str) {
     let port = free_port();
     let mut server = Command::new("redis-server")
         .args([
@@ -182,7 +190,7 @@ async fn main() {
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server");
-    let mut config = limiter_config(&prefix);
+    let mut config = limiter_config(prefix);
     config.timeout = Duration::from_millis(50);
     config.when_down = WhenDown::Local { instances: 2 };
     let limiter =
