@@ -107,6 +107,22 @@ impl RateLimiter {
         &self.inner
     }
 
+    /// Gives back `cost` units an admitted call took and did not use; its
+    /// admission is uncounted. Giving back more than was taken only
+    /// refills the bucket to full.
+    pub fn refund(&self, cost: u32) {
+        let engine = &self.inner.engine;
+        let (params, now) = engine.begin(0);
+        let algorithm = engine.algorithm;
+        self.inner.give_back(|state| {
+            crate::algorithm::refund(algorithm, params, state, now, u64::from(cost))
+        });
+    }
+
+    pub(crate) fn state_word(&self) -> u64 {
+        self.inner.cell.word.load(Ordering::Acquire)
+    }
+
     /// Admits one unit now, or says when it could be.
     #[inline]
     pub fn check(&self) -> Result<(), RateLimited> {

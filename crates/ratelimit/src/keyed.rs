@@ -322,6 +322,27 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
     pub(crate) fn rejection(&self, key: &K, wait: u64) -> RateLimited {
         self.inner.reject(key, wait)
     }
+
+    /// Gives back `cost` units an admitted call of `key` took and did not
+    /// use (a failed login that should not count, a request cancelled
+    /// before any work); its admission is uncounted. Giving back more than
+    /// was taken only refills the key to full.
+    pub fn refund(&self, key: &K, cost: u32) {
+        let inner = &*self.inner;
+        let (params, now) = inner.engine.begin(inner.tier(key));
+        let algorithm = inner.engine.algorithm;
+        inner.store.give_back(key, |state| {
+            crate::algorithm::refund(algorithm, params, state, now, u64::from(cost))
+        });
+    }
+
+    pub(crate) fn tier_index(&self, key: &K) -> usize {
+        self.inner.tier(key)
+    }
+
+    pub(crate) fn state_word(&self, key: &K) -> u64 {
+        self.inner.store.get(key)
+    }
 }
 
 impl<K: Key, S: StateStore<K>> Inner<K, S> {

@@ -29,7 +29,8 @@ pub struct RateLimitState {
 /// With the `serde` feature it serializes (for `/health` or metrics) as an
 /// object with stable field names: `name` (a string), `algorithm`
 /// (`"gcra"`, `"sliding_window"`, `"fixed_window"`), then the numbers
-/// `keys_tracked`, `admitted`, `rejected`, `waiting`, `heap_bytes`. A field
+/// `keys_tracked`, `admitted`, `rejected`, `waiting`, `heap_bytes`, and
+/// the boolean `shadow`. A field
 /// may be added; none is renamed or removed within a 0.x minor version.
 /// [`bytes_per_key`](Self::bytes_per_key) is a method, not a field.
 ///
@@ -42,7 +43,7 @@ pub struct RateLimitState {
 /// let json = serde_json::to_string(&limiter.snapshot()).unwrap();
 /// assert_eq!(
 ///     json,
-///     r#"{"name":"outbound","algorithm":"gcra","keys_tracked":0,"admitted":0,"rejected":0,"waiting":0,"heap_bytes":0}"#
+///     r#"{"name":"outbound","algorithm":"gcra","keys_tracked":0,"admitted":0,"rejected":0,"waiting":0,"heap_bytes":0,"shadow":false}"#
 /// );
 /// # }
 /// ```

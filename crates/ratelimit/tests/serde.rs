@@ -219,6 +219,7 @@ async fn snapshots_serialize_with_their_documented_names() {
             "rejected": 1,
             "waiting": 0,
             "heap_bytes": limiter.snapshot().heap_bytes,
+            "shadow": false,
         })
     );
 

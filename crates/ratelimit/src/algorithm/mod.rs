@@ -118,6 +118,14 @@ pub(crate) fn peek(algorithm: Algorithm, p: Params, state: u64, now: u64) -> Pee
     }
 }
 
+/// Hands back `cost` units a call took and did not use (a refund).
+pub(crate) fn refund(algorithm: Algorithm, p: Params, state: u64, now: u64, cost: u64) -> u64 {
+    match algorithm {
+        Algorithm::Gcra => gcra::give_back(p, state, cost),
+        Algorithm::SlidingWindow | Algorithm::FixedWindow => window::give_back(p, state, now, cost),
+    }
+}
+
 /// When `state` is back to full (a value `<= now` means it is already):
 /// a key in that state may be forgotten, and the smallest is the idlest.
 #[inline]

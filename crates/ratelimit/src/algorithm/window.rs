@@ -125,6 +125,16 @@ pub(super) fn full_at(p: Params, state: u64, now: u64, windows: u64) -> u64 {
     last.saturating_add(windows).saturating_mul(p.a)
 }
 
+/// Hands `cost` units back to a window counter: from the current window's
+/// count first, the rest from the previous one's (a refund made after the
+/// window turned).
+pub(super) fn give_back(p: Params, state: u64, now: u64, cost: u64) -> u64 {
+    let (index, _, previous, current) = roll(p, state, now);
+    let from_current = current.min(cost);
+    let from_previous = previous.min(cost - from_current);
+    pack(index, previous - from_previous, current - from_current)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
