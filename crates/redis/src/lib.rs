@@ -40,6 +40,7 @@
 //! docs/redis.md has the key layout, the script's logic, the failure modes
 //! and how to choose one.
 
+mod all_of;
 mod config;
 mod connection;
 mod limiter;
@@ -47,6 +48,7 @@ mod refusals;
 mod script;
 mod snapshot;
 
+pub use all_of::{RedisLimit, RedisReservation, SharedLimit, all_of};
 pub use config::{RedisLimiterConfig, WhenDown};
 pub use limiter::{Admitted, BuildError, RedisRateLimiter, Source};
 pub use snapshot::RedisLimiterSnapshot;

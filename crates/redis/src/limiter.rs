@@ -57,24 +57,27 @@ pub enum BuildError {
 
 type Guard = Pipeline<steadfast_core::Then<Breaker, steadfast_core::Last<Timeout>>>;
 
-struct Shared {
-    config: RedisLimiterConfig,
-    interval_us: u64,
-    connection: Connection,
+pub(crate) struct Shared {
+    pub(crate) config: RedisLimiterConfig,
+    pub(crate) interval_us: u64,
+    pub(crate) connection: Connection,
     script: Script,
-    guard: Guard,
+    /// The several-limits script (`all_of.lua`), sent through this limiter
+    /// when it is the first of an `all_of`.
+    pub(crate) all_of: Script,
+    pub(crate) guard: Guard,
     /// The breaker inside `guard` (a clone: the same state).
     breaker: Breaker,
-    local: Option<KeyedRateLimiter<Vec<u8>>>,
+    pub(crate) local: Option<KeyedRateLimiter<Vec<u8>>>,
     refusals: Refusals,
     on_fallback: AtomicBool,
-    counters: Counters,
+    pub(crate) counters: Counters,
 }
 
 #[derive(Debug, Default)]
-struct Counters {
-    admitted: AtomicU64,
-    rejected: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) admitted: AtomicU64,
+    pub(crate) rejected: AtomicU64,
     local_refusals: AtomicU64,
     round_trips: AtomicU64,
     redis_errors: AtomicU64,
@@ -160,7 +163,8 @@ impl<K: Display> RedisRateLimiter<K> {
                 interval_us: config.interval_us(),
                 config,
                 connection,
-                script: Script::gcra(),
+                script: Script::new(crate::script::GCRA),
+                all_of: Script::new(crate::script::ALL_OF),
                 guard,
                 breaker,
                 local,
@@ -181,6 +185,10 @@ impl<K: Display> RedisRateLimiter<K> {
     /// The configuration.
     pub fn config(&self) -> &RedisLimiterConfig {
         &self.shared.config
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The Redis key of `key`: `<prefix>:{<key>}`, the key as the hash tag
@@ -323,7 +331,7 @@ impl<K: Display> RedisRateLimiter<K> {
 
 impl Shared {
     /// Whether the breaker around Redis refuses calls now.
-    fn guard_open(&self) -> bool {
+    pub(crate) fn guard_open(&self) -> bool {
         matches!(
             self.breaker.state(),
             steadfast_breaker::State::Open | steadfast_breaker::State::Isolated

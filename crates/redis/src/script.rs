@@ -1,12 +1,16 @@
-//! The GCRA script: sent by its SHA1, loaded again when Redis has lost it.
+//! The scripts: sent by their SHA1, loaded again when Redis has lost them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use redis::aio::ConnectionLike;
-use redis::{ErrorKind, RedisResult, ServerErrorKind};
+use redis::{ErrorKind, FromRedisValue, RedisResult, ServerErrorKind};
 
-/// The script's text (see `gcra.lua` for its logic, line by line).
+/// One limit's check (see `gcra.lua` for its logic, line by line).
 pub(crate) const GCRA: &str = include_str!("gcra.lua");
+/// Several limits' check, all or none (`all_of.lua`).
+pub(crate) const ALL_OF: &str = include_str!("all_of.lua");
+/// Units given back to several keys (`refund.lua`).
+pub(crate) const REFUND: &str = include_str!("refund.lua");
 
 /// A Redis answer to one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,23 +24,52 @@ pub(crate) struct Answer {
     pub(crate) remaining: u64,
 }
 
-/// The script and its SHA1, with a count of reloads.
+/// A script and its SHA1, with a count of reloads.
 #[derive(Debug)]
 pub(crate) struct Script {
+    text: &'static str,
     sha: String,
     pub(crate) reloads: AtomicU64,
 }
 
 impl Script {
-    pub(crate) fn gcra() -> Self {
+    pub(crate) fn new(text: &'static str) -> Self {
         Script {
-            sha: sha1_smol::Sha1::from(GCRA).digest().to_string(),
+            text,
+            sha: sha1_smol::Sha1::from(text).digest().to_string(),
             reloads: AtomicU64::new(0),
         }
     }
 
-    /// Runs the script on `key`: EVALSHA, and EVAL (which loads it) when
-    /// Redis answers NOSCRIPT (after a restart, a `SCRIPT FLUSH`, a failover).
+    /// Runs the script: EVALSHA, and EVAL (which loads it) when Redis
+    /// answers NOSCRIPT (after a restart, a `SCRIPT FLUSH`, a failover).
+    pub(crate) async fn run<C: ConnectionLike + Send, T: FromRedisValue>(
+        &self,
+        conn: &mut C,
+        keys: &[&[u8]],
+        args: &[u64],
+    ) -> RedisResult<T> {
+        let command = |name: &str, script: &str| {
+            let mut cmd = redis::cmd(name);
+            cmd.arg(script).arg(keys.len());
+            for key in keys {
+                cmd.arg(*key);
+            }
+            for arg in args {
+                cmd.arg(*arg);
+            }
+            cmd
+        };
+        match command("EVALSHA", &self.sha).query_async(conn).await {
+            Err(err) if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                self.reloads.fetch_add(1, Ordering::Relaxed);
+                command("EVAL", self.text).query_async(conn).await
+            }
+            other => other,
+        }
+    }
+
+    /// One GCRA check of `key`.
     pub(crate) async fn check<C: ConnectionLike + Send>(
         &self,
         conn: &mut C,
@@ -45,31 +78,13 @@ impl Script {
         burst: u32,
         cost: u32,
     ) -> RedisResult<Answer> {
-        let reply: RedisResult<(u8, i64, i64, i64)> = redis::cmd("EVALSHA")
-            .arg(&self.sha)
-            .arg(1)
-            .arg(key)
-            .arg(interval_us)
-            .arg(burst)
-            .arg(cost)
-            .query_async(conn)
-            .await;
-        let reply = match reply {
-            Err(err) if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                self.reloads.fetch_add(1, Ordering::Relaxed);
-                redis::cmd("EVAL")
-                    .arg(GCRA)
-                    .arg(1)
-                    .arg(key)
-                    .arg(interval_us)
-                    .arg(burst)
-                    .arg(cost)
-                    .query_async(conn)
-                    .await?
-            }
-            other => other?,
-        };
-        let (admitted, wait, one, remaining) = reply;
+        let (admitted, wait, one, remaining): (u8, i64, i64, i64) = self
+            .run(
+                conn,
+                &[key],
+                &[interval_us, u64::from(burst), u64::from(cost)],
+            )
+            .await?;
         let positive = |n: i64| u64::try_from(n).unwrap_or(0);
         Ok(Answer {
             admitted: admitted == 1,
