@@ -66,7 +66,8 @@ pub struct RedisReservation<const N: usize> {
 /// `retry_after` is the longest wait among the refusing limits, read
 /// without consuming, and names that limit.
 ///
-/// The limits must be on one Redis (the first limit's connection, breaker
+/// The limits must count with GCRA (a window limit refuses the call,
+/// with an ERROR event), be on one Redis (the first limit's connection, breaker
 /// and timeout carry the call) and, on a cluster, in one slot: their keys
 /// must share a hash tag (`<prefix>:{<key>}`: the same key in every limit).
 /// While Redis cannot answer, each limit's `when_down` answers: any
@@ -80,7 +81,15 @@ pub async fn all_of<const N: usize>(
     let intervals: [u64; N] = std::array::from_fn(|i| limits[i].shared().interval_us);
     let name = |i: usize| limits[i].shared().config.name.clone();
     for (i, limit) in limits.iter().enumerate() {
-        if cost > limit.shared().config.quota.burst_size() {
+        let config = &limit.shared().config;
+        if config.algorithm != steadfast_ratelimit::Algorithm::Gcra {
+            tracing::error!(
+                policy = %config.name,
+                "all_of takes GCRA limits only; a window limit refuses the call"
+            );
+            return Err(RateLimited::never(name(i)));
+        }
+        if cost > config.quota.burst_size() {
             return Err(RateLimited::never(name(i)));
         }
     }

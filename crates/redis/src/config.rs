@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use steadfast_core::{ConfigError, Name};
-use steadfast_ratelimit::Quota;
+use steadfast_ratelimit::{Algorithm, Quota};
 
 /// What a limiter does while Redis cannot answer (down, slow past the
 /// timeout, or refused by the breaker around it).
@@ -32,8 +32,12 @@ pub struct RedisLimiterConfig {
     /// Every key of this limiter is `<prefix>:{<key>}` in Redis: give each
     /// limiter its own prefix. Default `"steadfast"`.
     pub prefix: String,
-    /// The quota per key (GCRA: `limit` per `period`, `burst` at once).
+    /// The quota per key (GCRA: `limit` per `period`, `burst` at once;
+    /// windows: `limit` per window of `period`).
     pub quota: Quota,
+    /// How the quota is counted: GCRA (the default), or a sliding or fixed
+    /// window, each its own script.
+    pub algorithm: Algorithm,
     /// The longest a check waits for Redis before the `when_down` mode
     /// answers it. Default 50 ms.
     pub timeout: Duration,
@@ -61,6 +65,7 @@ impl RedisLimiterConfig {
             name: Name::new_static("redis-ratelimit"),
             prefix: "steadfast".to_owned(),
             quota,
+            algorithm: Algorithm::Gcra,
             timeout: Duration::from_millis(50),
             when_down: WhenDown::Local { instances: 1 },
             breaker_failures: 3,
@@ -68,6 +73,20 @@ impl RedisLimiterConfig {
             local_refusals: true,
             shadow: false,
         }
+    }
+
+    /// The most units one call may cost: the burst (GCRA) or the limit
+    /// (windows).
+    pub(crate) fn most(&self) -> u32 {
+        match self.algorithm {
+            Algorithm::Gcra => self.quota.burst_size(),
+            _ => self.quota.limit(),
+        }
+    }
+
+    /// The window's length in whole microseconds.
+    pub(crate) fn window_us(&self) -> u64 {
+        u64::try_from(self.quota.period().as_micros()).unwrap_or(u64::MAX)
     }
 
     /// The refill interval in whole microseconds (rounded up, so the rate
@@ -89,7 +108,14 @@ impl RedisLimiterConfig {
             )
             .with_value(quota));
         }
-        if quota.interval() < Duration::from_micros(1) {
+        let windowed = self.algorithm != Algorithm::Gcra;
+        if windowed && quota.period() < Duration::from_millis(1) {
+            return Err(
+                ConfigError::new(POLICY, "quota", "a window must be at least 1 ms long")
+                    .with_value(quota),
+            );
+        }
+        if !windowed && quota.interval() < Duration::from_micros(1) {
             return Err(ConfigError::new(
                 POLICY,
                 "quota",
@@ -97,7 +123,7 @@ impl RedisLimiterConfig {
             )
             .with_value(quota));
         }
-        if quota.interval() > Duration::from_secs(86_400 * 365) {
+        if !windowed && quota.interval() > Duration::from_secs(86_400 * 365) {
             return Err(ConfigError::new(
                 POLICY,
                 "quota",

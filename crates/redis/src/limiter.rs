@@ -12,7 +12,7 @@ use steadfast_core::{
     ConfigError, Context, Error, Inspect, MissingKey, Next, Pipeline, Policy, RateLimited, Timeout,
     time,
 };
-use steadfast_ratelimit::KeyedRateLimiter;
+use steadfast_ratelimit::{Algorithm, KeyedRateLimiter};
 
 use crate::config::{RedisLimiterConfig, WhenDown};
 use crate::connection::{Conn, Connection};
@@ -158,12 +158,16 @@ impl<K: Display> RedisRateLimiter<K> {
             _ => None,
         };
         connection.get();
+        let script = match config.algorithm {
+            Algorithm::Gcra => crate::script::GCRA,
+            _ => crate::script::WINDOW,
+        };
         Ok(RedisRateLimiter {
             shared: Arc::new(Shared {
                 interval_us: config.interval_us(),
                 config,
                 connection,
-                script: Script::new(crate::script::GCRA),
+                script: Script::new(script),
                 all_of: Script::new(crate::script::ALL_OF),
                 guard,
                 breaker,
@@ -201,7 +205,7 @@ impl<K: Display> RedisRateLimiter<K> {
     pub async fn check_n(&self, key: &K, cost: u32) -> Result<Admitted, RateLimited> {
         let shared = &*self.shared;
         let name = &shared.config.name;
-        if cost > shared.config.quota.burst_size() {
+        if cost > shared.config.most() {
             shared.counters.rejected.fetch_add(1, Relaxed);
             return Err(RateLimited::never(name.clone()));
         }
@@ -222,7 +226,7 @@ impl<K: Display> RedisRateLimiter<K> {
         let answer = match shared.connection.get() {
             Some(conn) => {
                 let script = &shared.script;
-                let (interval, burst) = (shared.interval_us, shared.config.quota.burst_size());
+                let args = &shared.script_args(cost);
                 let key = &redis_key;
                 shared
                     .guard
@@ -230,12 +234,8 @@ impl<K: Display> RedisRateLimiter<K> {
                         let conn = conn.clone();
                         async move {
                             match conn {
-                                Conn::Single(mut c) => {
-                                    script.check(&mut c, key, interval, burst, cost).await
-                                }
-                                Conn::Cluster(mut c) => {
-                                    script.check(&mut c, key, interval, burst, cost).await
-                                }
+                                Conn::Single(mut c) => script.check(&mut c, key, args).await,
+                                Conn::Cluster(mut c) => script.check(&mut c, key, args).await,
                             }
                         }
                     })
@@ -264,8 +264,9 @@ impl<K: Display> RedisRateLimiter<K> {
                     })
                 } else {
                     shared.counters.rejected.fetch_add(1, Relaxed);
-                    if shared.config.local_refusals {
-                        let until = now + Duration::from_micros(answer.one_us);
+                    if shared.config.local_refusals
+                        && let Some(until) = now.checked_add(Duration::from_micros(answer.one_us))
+                    {
                         shared.refusals.refuse(&redis_key, until, now);
                     }
                     Err(RateLimited::new(
@@ -330,6 +331,25 @@ impl<K: Display> RedisRateLimiter<K> {
 }
 
 impl Shared {
+    /// The script's arguments for a call of `cost`.
+    fn script_args(&self, cost: u32) -> [u64; 4] {
+        let config = &self.config;
+        match config.algorithm {
+            Algorithm::Gcra => [
+                self.interval_us,
+                u64::from(config.quota.burst_size()),
+                u64::from(cost),
+                0,
+            ],
+            algorithm => [
+                config.window_us(),
+                u64::from(config.quota.limit()),
+                u64::from(cost),
+                u64::from(algorithm == Algorithm::SlidingWindow),
+            ],
+        }
+    }
+
     /// Whether the breaker around Redis refuses calls now.
     pub(crate) fn guard_open(&self) -> bool {
         matches!(

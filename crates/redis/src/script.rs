@@ -7,6 +7,8 @@ use redis::{ErrorKind, FromRedisValue, RedisResult, ServerErrorKind};
 
 /// One limit's check (see `gcra.lua` for its logic, line by line).
 pub(crate) const GCRA: &str = include_str!("gcra.lua");
+/// One window limit's check (`window.lua`).
+pub(crate) const WINDOW: &str = include_str!("window.lua");
 /// Several limits' check, all or none (`all_of.lua`).
 pub(crate) const ALL_OF: &str = include_str!("all_of.lua");
 /// Units given back to several keys (`refund.lua`).
@@ -69,28 +71,23 @@ impl Script {
         }
     }
 
-    /// One GCRA check of `key`.
+    /// One check of `key` with this script's arguments (`gcra.lua`:
+    /// interval, burst, cost; `window.lua`: window, limit, cost, sliding).
     pub(crate) async fn check<C: ConnectionLike + Send>(
         &self,
         conn: &mut C,
         key: &[u8],
-        interval_us: u64,
-        burst: u32,
-        cost: u32,
+        args: &[u64],
     ) -> RedisResult<Answer> {
-        let (admitted, wait, one, remaining): (u8, i64, i64, i64) = self
-            .run(
-                conn,
-                &[key],
-                &[interval_us, u64::from(burst), u64::from(cost)],
-            )
-            .await?;
-        let positive = |n: i64| u64::try_from(n).unwrap_or(0);
+        let (admitted, wait, one, remaining): (u8, i64, i64, i64) =
+            self.run(conn, &[key], args).await?;
+        // A negative wait is "never".
+        let wait_of = |n: i64| u64::try_from(n).unwrap_or(u64::MAX);
         Ok(Answer {
             admitted: admitted == 1,
-            wait_us: positive(wait),
-            one_us: positive(one),
-            remaining: positive(remaining),
+            wait_us: wait_of(wait),
+            one_us: wait_of(one),
+            remaining: u64::try_from(remaining).unwrap_or(0),
         })
     }
 }

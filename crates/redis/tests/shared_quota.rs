@@ -151,3 +151,66 @@ async fn in_shadow_mode_every_call_runs_and_refusals_are_counted() {
     assert_eq!((s.admitted, s.rejected), (2, 3));
     assert!(limiter.check_n(&user, 1).await.is_err());
 }
+
+/// Waits past the end of the current window of `w` on the wall clock when
+/// it is less than `margin` away, so a test's checks share one window.
+async fn away_from_a_window_edge(w: std::time::Duration, margin: std::time::Duration) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let into =
+        std::time::Duration::from_nanos(u64::try_from(now.as_nanos() % w.as_nanos()).unwrap());
+    let left = w.saturating_sub(into);
+    if left < margin {
+        tokio::time::sleep(left + std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn window_decisions_match_the_in_memory_windows() {
+    use steadfast_ratelimit::{Algorithm, RateLimiterConfig};
+    for algorithm in [Algorithm::SlidingWindow, Algorithm::FixedWindow] {
+        let quota = Quota::new(20, std::time::Duration::from_secs(60));
+        let mut ours = config("window", quota);
+        ours.algorithm = algorithm;
+        let redis = connected(SHARED, ours).await;
+        let mut theirs = RateLimiterConfig::new(quota);
+        theirs.algorithm = algorithm;
+        let memory = KeyedRateLimiter::<String>::from_config(theirs).unwrap();
+        away_from_a_window_edge(
+            std::time::Duration::from_secs(60),
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..120 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let key = format!("user-{}", state % 3);
+            let cost = u32::try_from(state % 5).unwrap() + 1;
+            let ours = redis.check_n(&key, cost).await;
+            let model = memory.check_n(&key, cost);
+            assert_eq!(
+                ours.is_ok(),
+                model.is_ok(),
+                "{algorithm:?}: key {key}, cost {cost}"
+            );
+            if let Ok(admitted) = ours {
+                assert_eq!(
+                    admitted.remaining,
+                    memory.peek(&key).remaining,
+                    "{algorithm:?}"
+                );
+            }
+        }
+        // A cost above the limit can never pass.
+        assert!(
+            redis
+                .check_n(&"x".to_owned(), 21)
+                .await
+                .unwrap_err()
+                .is_never()
+        );
+    }
+}
