@@ -442,6 +442,19 @@ where
         inner.store.insert(key, Arc::new(entry)).await;
     }
 
+    /// Marks the entry under `key` out of date without dropping it: the
+    /// next read fetches, and the old value stays as a fail-safe stand-in
+    /// (within its fail-safe window) should that fetch fail. What a
+    /// backplane does when another instance stored a newer value. An entry
+    /// without a fail-safe window is as good as dropped.
+    pub async fn expire(&self, key: &K) {
+        let inner = &self.inner;
+        if let Some(entry) = inner.store.get(key).await {
+            let expired = entry.expired_at(inner.now());
+            inner.store.insert(key.clone(), Arc::new(expired)).await;
+        }
+    }
+
     /// Drops the entry under `key`; a fetch in flight for it stores nothing.
     pub async fn invalidate(&self, key: &K) {
         self.inner.settle_flight(key).await;

@@ -91,6 +91,29 @@ impl<V> Entry<V> {
         }
     }
 
+    /// A copy of this entry that is past its fresh and stale times at
+    /// `now`, kept as long as this one: served only as a fail-safe stand-in
+    /// for a fetch that fails.
+    pub(crate) fn expired_at(&self, now: u64) -> Entry<V>
+    where
+        V: Clone,
+    {
+        let until = self.stale_until.min(now);
+        Entry {
+            value: self.value.clone(),
+            generation: self.generation,
+            fresh_until: self.fresh_until.min(until),
+            eager_at: NEVER,
+            stored_at: self.stored_at,
+            revoked: AtomicBool::new(self.is_revoked()),
+            stale_until: until,
+            keep_until: self.keep_until,
+            tags: self.tags.clone(),
+            refresh_at: AtomicU64::new(0),
+            throttled_until: AtomicU64::new(0),
+        }
+    }
+
     /// The stored value.
     pub fn value(&self) -> &V {
         &self.value
