@@ -41,6 +41,7 @@
 //! and how to choose one.
 
 mod all_of;
+mod bus;
 mod config;
 mod connection;
 mod limiter;
@@ -49,6 +50,7 @@ mod script;
 mod snapshot;
 
 pub use all_of::{RedisLimit, RedisReservation, SharedLimit, all_of};
+pub use bus::{BusConfig, BusError, BusSnapshot, SharedCache};
 pub use config::{RedisLimiterConfig, WhenDown};
 pub use limiter::{Admitted, BuildError, RedisRateLimiter, Source};
 pub use snapshot::RedisLimiterSnapshot;

@@ -1,0 +1,434 @@
+//! A backplane: what one instance's cache learns (a new value, an
+//! invalidation), every other instance's cache hears over Redis pub/sub.
+
+use std::fmt::{self, Display};
+use std::hash::{BuildHasher, RandomState};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use futures::StreamExt;
+use steadfast_cache::{Cache, Cached, Store};
+use steadfast_core::{Classifier, Error};
+use tokio::sync::mpsc;
+
+use crate::connection::{Conn, Connection};
+
+/// The wire format's version, in the channel's name: instances of another
+/// version do not hear each other rather than misread each other.
+const VERSION: &str = "v1";
+/// Field separator in a message (ASCII unit separator).
+const SEP: char = '\u{1f}';
+/// Messages waiting to be published; past it they are dropped (counted).
+const QUEUE: usize = 4_096;
+
+/// What a message asks of the other instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    /// A newer value was stored: mark yours out of date (kept as a fail-safe stand-in).
+    Set,
+    /// The key was invalidated: drop it.
+    Remove,
+    /// The tag was invalidated.
+    Tag,
+    /// Everything was invalidated.
+    Clear,
+}
+
+impl Action {
+    fn code(self) -> char {
+        match self {
+            Action::Set => 'S',
+            Action::Remove => 'R',
+            Action::Tag => 'T',
+            Action::Clear => 'C',
+        }
+    }
+
+    fn of(code: &str) -> Option<Action> {
+        Some(match code {
+            "S" => Action::Set,
+            "R" => Action::Remove,
+            "T" => Action::Tag,
+            "C" => Action::Clear,
+            _ => return None,
+        })
+    }
+}
+
+/// A cache backplane's configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BusConfig {
+    /// The channel's name: every instance of one cache uses the same. The
+    /// channel is `steadfast:cache:v1:<name>`.
+    pub name: String,
+    /// The longest a publish waits for Redis. Default 100 ms.
+    pub timeout: Duration,
+    /// The first wait before subscribing again after the connection is
+    /// lost, doubled up to 5 s. Default 100 ms.
+    pub reconnect_after: Duration,
+}
+
+impl BusConfig {
+    /// A bus on the channel `name`, every other field its default.
+    pub fn new(name: impl Into<String>) -> Self {
+        BusConfig {
+            name: name.into(),
+            timeout: Duration::from_millis(100),
+            reconnect_after: Duration::from_millis(100),
+        }
+    }
+}
+
+/// What a backplane has done.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BusSnapshot {
+    /// Messages published.
+    pub sent: u64,
+    /// Messages that could not be published (Redis down, or the queue full).
+    pub send_failed: u64,
+    /// Messages received from other instances and applied.
+    pub received: u64,
+    /// Messages received that could not be read (another format, a key
+    /// that does not parse): ignored.
+    pub malformed: u64,
+    /// Times the subscription was made again after a loss; each one clears
+    /// the cache, whose invalidations meanwhile were missed.
+    pub resubscribed: u64,
+    /// Whether the subscription is up now.
+    pub subscribed: bool,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    sent: AtomicU64,
+    send_failed: AtomicU64,
+    received: AtomicU64,
+    malformed: AtomicU64,
+    resubscribed: AtomicU64,
+    subscribed: std::sync::atomic::AtomicBool,
+}
+
+struct Bus {
+    channel: String,
+    instance: String,
+    queue: mpsc::Sender<String>,
+    counters: Arc<Counters>,
+    tasks: [tokio::task::AbortHandle; 2],
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// A [`Cache`] whose changes reach the same cache on every other instance
+/// through Redis pub/sub; see the [crate docs](crate#cache-backplane).
+///
+/// Reads go to the cache as usual ([`cache`](Self::cache)); writes and
+/// fetches through this handle tell the other instances. Clones share the
+/// subscription; it ends when the last is dropped.
+pub struct SharedCache<K, V, E, C, S> {
+    cache: Cache<K, V, E, C, S>,
+    bus: Arc<Bus>,
+}
+
+impl<K, V, E, C, S> Clone for SharedCache<K, V, E, C, S> {
+    fn clone(&self) -> Self {
+        SharedCache {
+            cache: self.cache.clone(),
+            bus: Arc::clone(&self.bus),
+        }
+    }
+}
+
+impl<K, V, E, C, S> fmt::Debug for SharedCache<K, V, E, C, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedCache")
+            .field("channel", &self.bus.channel)
+            .field("instance", &self.bus.instance)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a backplane could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BusError {
+    /// The Redis URL is malformed.
+    #[error("invalid Redis URL: {0}")]
+    Url(#[source] redis::RedisError),
+    /// The channel's name is empty.
+    #[error("invalid cache bus config: `name` must be non-empty")]
+    Name,
+}
+
+impl<K, V, E, C, S> SharedCache<K, V, E, C, S>
+where
+    K: steadfast_cache::Key + Display + FromStr,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+    C: Classifier<V, E> + Send + Sync + 'static,
+    S: Store<K, V>,
+{
+    /// Joins `cache` to the backplane on the Redis at `url`: it hears the
+    /// other instances' changes from now on, and tells them its own. Keys
+    /// travel as their `Display` text and are read back with `FromStr`;
+    /// values never travel. Must be called inside a tokio runtime.
+    pub fn new(
+        url: &str,
+        config: &BusConfig,
+        cache: Cache<K, V, E, C, S>,
+    ) -> Result<Self, BusError> {
+        if config.name.is_empty() {
+            return Err(BusError::Name);
+        }
+        let client = redis::Client::open(url).map_err(BusError::Url)?;
+        let publisher = Connection::single(url, config.timeout).map_err(BusError::Url)?;
+        let channel = format!("steadfast:cache:{VERSION}:{}", config.name);
+        let instance = format!(
+            "{:016x}",
+            RandomState::new().hash_one((std::process::id(), &channel))
+        );
+        let counters = Arc::new(Counters::default());
+        let (queue, outbox) = mpsc::channel(QUEUE);
+        let publish = tokio::spawn(publish(
+            publisher,
+            channel.clone(),
+            outbox,
+            Arc::clone(&counters),
+            config.timeout,
+        ));
+        let listen = tokio::spawn(listen(
+            client,
+            channel.clone(),
+            instance.clone(),
+            cache.clone(),
+            Arc::clone(&counters),
+            config.reconnect_after,
+        ));
+        Ok(SharedCache {
+            cache,
+            bus: Arc::new(Bus {
+                channel,
+                instance,
+                queue,
+                counters,
+                tasks: [publish.abort_handle(), listen.abort_handle()],
+            }),
+        })
+    }
+
+    /// The cache, for reads (and anything that need not be told).
+    pub fn cache(&self) -> &Cache<K, V, E, C, S> {
+        &self.cache
+    }
+
+    /// [`Cache::get_or_fetch`]; a value the fetch stores marks the other
+    /// instances' copies out of date (they fetch on their next read, and
+    /// keep the old value as a fail-safe stand-in).
+    pub async fn get_or_fetch<F, Fut>(&self, key: &K, fetch: F) -> Result<Cached<V>, Error<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+    {
+        let (bus, told) = (Arc::clone(&self.bus), key.to_string());
+        self.cache
+            .get_or_fetch(key, move || {
+                let fetched = fetch();
+                async move {
+                    let result = fetched.await;
+                    if result.is_ok() {
+                        bus.tell(Action::Set, &told);
+                    }
+                    result
+                }
+            })
+            .await
+    }
+
+    /// [`Cache::insert`], and the other instances' copies marked out of date.
+    pub async fn insert(&self, key: K, value: V) {
+        let told = key.to_string();
+        self.cache.insert(key, value).await;
+        self.bus.tell(Action::Set, &told);
+    }
+
+    /// [`Cache::invalidate`] here and on every other instance.
+    pub async fn invalidate(&self, key: &K) {
+        self.cache.invalidate(key).await;
+        self.bus.tell(Action::Remove, &key.to_string());
+    }
+
+    /// [`Cache::invalidate_tag`] here and on every other instance (O(1) on each).
+    pub fn invalidate_tag(&self, tag: &str) {
+        self.cache.invalidate_tag(tag);
+        self.bus.tell(Action::Tag, tag);
+    }
+
+    /// [`Cache::invalidate_all`] here and on every other instance.
+    pub async fn invalidate_all(&self) {
+        self.cache.invalidate_all().await;
+        self.bus.tell(Action::Clear, "");
+    }
+
+    /// What the backplane has done.
+    pub fn bus_snapshot(&self) -> BusSnapshot {
+        let c = &self.bus.counters;
+        BusSnapshot {
+            sent: c.sent.load(Relaxed),
+            send_failed: c.send_failed.load(Relaxed),
+            received: c.received.load(Relaxed),
+            malformed: c.malformed.load(Relaxed),
+            resubscribed: c.resubscribed.load(Relaxed),
+            subscribed: c.subscribed.load(Relaxed),
+        }
+    }
+}
+
+impl Bus {
+    /// Queues a message for the other instances; never waits.
+    fn tell(&self, action: Action, subject: &str) {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let message = format!(
+            "{}{SEP}{millis}{SEP}{}{SEP}{subject}",
+            self.instance,
+            action.code()
+        );
+        if self.queue.try_send(message).is_err() {
+            self.counters.send_failed.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+/// Publishes the queued messages in order, each bounded by `timeout`.
+async fn publish(
+    connection: Connection,
+    channel: String,
+    mut outbox: mpsc::Receiver<String>,
+    counters: Arc<Counters>,
+    timeout: Duration,
+) {
+    while let Some(message) = outbox.recv().await {
+        let counter = if send(&connection, &channel, &message, timeout).await {
+            &counters.sent
+        } else {
+            &counters.send_failed
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+}
+
+/// One PUBLISH, waiting at most `timeout` (for the connection, then the answer).
+async fn send(connection: &Connection, channel: &str, message: &str, timeout: Duration) -> bool {
+    if connection.get().is_none() && !connection.ready(timeout).await {
+        return false;
+    }
+    let Some(Conn::Single(mut conn)) = connection.get() else {
+        return false;
+    };
+    let mut cmd = redis::cmd("PUBLISH");
+    cmd.arg(channel).arg(message);
+    matches!(
+        tokio::time::timeout(timeout, cmd.query_async::<i64>(&mut conn)).await,
+        Ok(Ok(_))
+    )
+}
+
+/// Subscribes, applies the other instances' messages, and subscribes
+/// again after a loss (clearing the cache: what was said meanwhile is lost).
+async fn listen<K, V, E, C, S>(
+    client: redis::Client,
+    channel: String,
+    instance: String,
+    cache: Cache<K, V, E, C, S>,
+    counters: Arc<Counters>,
+    first_wait: Duration,
+) where
+    K: steadfast_cache::Key + FromStr,
+    V: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+    C: Classifier<V, E> + Send + Sync + 'static,
+    S: Store<K, V>,
+{
+    let mut wait = first_wait;
+    let mut subscribed_before = false;
+    loop {
+        let subscribed = async {
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.subscribe(&channel).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        let Ok(Ok(mut pubsub)) = tokio::time::timeout(Duration::from_secs(2), subscribed).await
+        else {
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(5));
+            continue;
+        };
+        wait = first_wait;
+        if subscribed_before {
+            // Messages sent while unsubscribed are lost: start afresh, and
+            // let keys be fetched again as they are read.
+            counters.resubscribed.fetch_add(1, Relaxed);
+            cache.invalidate_all().await;
+            tracing::info!(channel = %channel, "cache bus subscribed again; the cache was cleared");
+        }
+        subscribed_before = true;
+        counters.subscribed.store(true, Relaxed);
+        let mut messages = pubsub.on_message();
+        while let Some(message) = messages.next().await {
+            let Ok(text) = std::str::from_utf8(message.get_payload_bytes()) else {
+                counters.malformed.fetch_add(1, Relaxed);
+                continue;
+            };
+            let mut parts = text.splitn(4, SEP);
+            let (Some(from), Some(_millis), Some(code), Some(subject)) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                counters.malformed.fetch_add(1, Relaxed);
+                continue;
+            };
+            if from == instance {
+                continue;
+            }
+            let applied = match Action::of(code) {
+                Some(Action::Tag) => {
+                    cache.invalidate_tag(subject);
+                    true
+                }
+                Some(Action::Clear) => {
+                    cache.invalidate_all().await;
+                    true
+                }
+                Some(action) => match subject.parse::<K>().ok() {
+                    Some(key) if action == Action::Set => {
+                        cache.expire(&key).await;
+                        true
+                    }
+                    Some(key) => {
+                        cache.invalidate(&key).await;
+                        true
+                    }
+                    None => false,
+                },
+                None => false,
+            };
+            let counter = if applied {
+                &counters.received
+            } else {
+                &counters.malformed
+            };
+            counter.fetch_add(1, Relaxed);
+        }
+        counters.subscribed.store(false, Relaxed);
+        tracing::warn!(channel = %channel, "cache bus lost its subscription; subscribing again");
+    }
+}
