@@ -239,10 +239,13 @@ where
             .fresh_for_override()
             .or_else(|| self.fresh_for_value.as_ref().and_then(|f| f(value)))
             .unwrap_or(self.config.fresh_for);
+        let stale_for = options
+            .stale_for_override()
+            .unwrap_or(self.config.stale_for);
         Timeline {
             fresh_for,
-            stale_for: self.config.stale_for,
-            keep_for: self.config.keep_for(fresh_for),
+            stale_for,
+            keep_for: self.config.keep_for(fresh_for.saturating_add(stale_for)),
             eager_after: self
                 .config
                 .eager_refresh

@@ -257,8 +257,9 @@ impl CacheConfig {
 
     /// How long an entry is kept for: the stale window's end, or the
     /// fail-safe age when that is longer.
-    pub(crate) fn keep_for(&self, fresh_for: Duration) -> Duration {
-        let stale_end = fresh_for.saturating_add(self.stale_for);
+    /// How long an entry whose stale window ends `stale_end` after it was
+    /// stored is kept: to then, or to the fail-safe age when later.
+    pub(crate) fn keep_for(&self, stale_end: Duration) -> Duration {
         match self.fail_safe_max_age {
             Some(max_age) => stale_end.max(max_age),
             None => stale_end,
@@ -382,7 +383,7 @@ mod tests {
             ..CacheConfig::default()
         };
         assert_eq!(
-            config.keep_for(Duration::from_secs(60)),
+            config.keep_for(Duration::from_secs(60) + config.stale_for),
             Duration::from_secs(90)
         );
         let config = CacheConfig {

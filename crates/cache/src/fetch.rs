@@ -74,7 +74,8 @@ where
             return Landing::Abandoned;
         }
         bump(&self.stats.fetches);
-        let (result, timed_out) = match self.config.hard_timeout.filter(|_| has_runtime()) {
+        let hard = options.hard_timeout_override().or(self.config.hard_timeout);
+        let (result, timed_out) = match hard.filter(|_| has_runtime()) {
             Some(limit) => match race(fetch, time::sleep(limit)).await {
                 Either::Left(result) => (result, false),
                 Either::Right(()) => (

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use crate::Tag;
 
-/// How the value a call fetches is stored: its tags and its own fresh time.
+/// How the value a call fetches is stored and fetched: its tags, and its own
+/// fresh time, stale window and hard timeout in place of the cache's.
 ///
 /// Only the options of the caller that runs the fetch apply; callers that
 /// join it share its entry.
@@ -23,6 +24,8 @@ use crate::Tag;
 pub struct FetchOptions {
     tags: Vec<Tag>,
     fresh_for: Option<Duration>,
+    stale_for: Option<Duration>,
+    hard_timeout: Option<Duration>,
 }
 
 impl FetchOptions {
@@ -48,6 +51,31 @@ impl FetchOptions {
     pub fn fresh_for(mut self, fresh_for: Duration) -> Self {
         self.fresh_for = Some(fresh_for);
         self
+    }
+
+    /// Sets the entry's stale window (served while it is refreshed), in
+    /// place of the cache's `stale_for`.
+    pub fn stale_for(mut self, stale_for: Duration) -> Self {
+        self.stale_for = Some(stale_for);
+        self
+    }
+
+    /// Bounds this call's fetch by `limit`, in place of the cache's
+    /// `hard_timeout`: a fetch that outlasts it fails with `Error::Timeout`
+    /// (a stale value at hand stands in, as with the cache's own).
+    pub fn hard_timeout(mut self, limit: Duration) -> Self {
+        self.hard_timeout = Some(limit);
+        self
+    }
+
+    /// The stale window set, if any.
+    pub fn stale_for_override(&self) -> Option<Duration> {
+        self.stale_for
+    }
+
+    /// The hard timeout set, if any.
+    pub fn hard_timeout_override(&self) -> Option<Duration> {
+        self.hard_timeout
     }
 
     /// The tags set so far.
