@@ -11,6 +11,8 @@ pub(crate) const GCRA: &str = include_str!("gcra.lua");
 pub(crate) const WINDOW: &str = include_str!("window.lua");
 /// Several limits' check, all or none (`all_of.lua`).
 pub(crate) const ALL_OF: &str = include_str!("all_of.lua");
+/// A key's lockout record (`lockout.lua`).
+pub(crate) const LOCKOUT: &str = include_str!("lockout.lua");
 /// Units given back to several keys (`refund.lua`).
 pub(crate) const REFUND: &str = include_str!("refund.lua");
 
