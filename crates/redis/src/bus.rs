@@ -129,7 +129,7 @@ impl Drop for Bus {
 }
 
 /// A [`Cache`] whose changes reach the same cache on every other instance
-/// through Redis pub/sub; see the [crate docs](crate#cache-backplane).
+/// through Redis pub/sub; see the [crate docs](crate).
 ///
 /// Reads go to the cache as usual ([`cache`](Self::cache)); writes and
 /// fetches through this handle tell the other instances. Clones share the

@@ -37,6 +37,24 @@
 //! # }
 //! ```
 //!
+//! # What else is here
+//!
+//! - Windows: `config.algorithm = Algorithm::SlidingWindow` (or
+//!   `FixedWindow`) runs the window counters as a script of their own.
+//! - [`all_of`]: several Redis limits in one script, all or none, with
+//!   [`RedisReservation::refund`].
+//! - [`RedisLockout`]: brute-force lockout with each key's record in Redis.
+//! - Shadow mode (`config.shadow`): decide and count, refuse nothing.
+//! - Redis Cluster: [`RedisRateLimiter::cluster`].
+//!
+//! # Cache backplane
+//!
+//! [`SharedCache`] joins a steadfast-cache [`Cache`](steadfast_cache::Cache)
+//! to a Redis pub/sub channel: a value one instance stores marks the
+//! others' copies out of date (kept as fail-safe stand-ins), and
+//! invalidations of keys, tags and everything reach every instance.
+//! Messages carry the key, never the value.
+//!
 //! docs/redis.md has the key layout, the script's logic, the failure modes
 //! and how to choose one.
 
