@@ -358,6 +358,56 @@ where
         self.get_or_fetch_with(key, FetchOptions::new(), fetch)
     }
 
+    /// [`get_or_fetch`](Self::get_or_fetch) whose fetch sees the value it
+    /// replaces, if the cache holds one (stale, or kept for fail-safe):
+    /// for a conditional request (`If-None-Match` with the old value's
+    /// `ETag`, `If-Modified-Since`). On a `304 Not Modified` the fetch
+    /// returns the value it was given, which is stored again as fresh: the
+    /// old value renewed.
+    ///
+    /// It costs one more store lookup per call than `get_or_fetch` (the
+    /// value to hand over is read before the cache's own lookup); the value
+    /// is cloned only when the fetch runs.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use steadfast_cache::Cache;
+    ///
+    /// #[derive(Clone)]
+    /// struct Page { etag: u32, body: String }
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let cache = Cache::<&str, Page, std::sync::Arc<std::io::Error>>::builder()
+    ///     .fresh_for(Duration::from_secs(60))
+    ///     .build()?;
+    /// let fetch = |previous: Option<Page>| async move {
+    ///     match previous {
+    ///         // The server answers 304: the page did not change.
+    ///         Some(page) if page.etag == 7 => Ok(page),
+    ///         _ => Ok(Page { etag: 7, body: "hello".into() }),
+    ///     }
+    /// };
+    /// cache.get_or_revalidate(&"/", fetch).await?;
+    /// tokio::time::advance(Duration::from_secs(61)).await;
+    /// let renewed = cache.get_or_revalidate(&"/", fetch).await?;
+    /// assert!(renewed.is_fetched());
+    /// assert_eq!(renewed.body, "hello");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn get_or_revalidate<F, Fut>(&self, key: &K, fetch: F) -> Result<Cached<V>, Error<E>>
+    where
+        F: FnOnce(Option<V>) -> Fut,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+    {
+        let previous = self.inner.store.get(key).await;
+        self.get_or_fetch(key, move || {
+            fetch(previous.map(|entry| entry.value().clone()))
+        })
+        .await
+    }
+
     /// [`get_or_fetch`](Self::get_or_fetch) with tags and a fresh time for
     /// the entry the fetch stores.
     pub fn get_or_fetch_with<'a, F, Fut>(

@@ -30,3 +30,32 @@ async fn a_calls_hard_timeout_replaces_the_caches() {
     let err = fetch_with(&cache, 1, hurried, &op).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_revalidating_fetch_sees_the_value_it_replaces_and_a_304_renews_it() {
+    use std::sync::{Arc, Mutex};
+    let cache = builder().fresh_for(secs(10)).build().unwrap();
+    let seen: Arc<Mutex<Vec<Option<u32>>>> = Arc::default();
+    let fetch = |answer: u32| {
+        let seen = Arc::clone(&seen);
+        move |previous: Option<u32>| {
+            seen.lock().unwrap().push(previous);
+            // A "304" keeps what it was given; otherwise a new value.
+            async move { Ok::<_, TestError>(previous.unwrap_or(answer)) }
+        }
+    };
+    assert_eq!(*cache.get_or_revalidate(&1, fetch(5)).await.unwrap(), 5);
+    advance(secs(11)).await;
+    let renewed = cache.get_or_revalidate(&1, fetch(6)).await.unwrap();
+    assert_eq!((*renewed, renewed.is_fetched()), (5, true));
+    // Renewed as fresh: the next call within ten seconds fetches nothing.
+    advance(secs(9)).await;
+    assert!(
+        !cache
+            .get_or_revalidate(&1, fetch(7))
+            .await
+            .unwrap()
+            .is_fetched()
+    );
+    assert_eq!(*seen.lock().unwrap(), [None, Some(5)]);
+}
