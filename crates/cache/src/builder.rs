@@ -4,6 +4,8 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+
+use crate::event::{CacheEvent, EventHook};
 use std::time::Duration;
 
 use steadfast_core::{Classifier, ConfigError, DefaultClassifier, Name};
@@ -46,6 +48,7 @@ pub struct CacheBuilder<K, V, E, C = DefaultClassifier, S = MokaStore<K, V>> {
     tags_by: Option<TagsBy<K, V>>,
     weigher: Option<Weigher<K, V>>,
     key_format: Option<KeyFormat<K>>,
+    on_event: Option<EventHook<K>>,
     _types: Types<K, E, S>,
 }
 
@@ -59,6 +62,7 @@ impl<K, V, E> CacheBuilder<K, V, E> {
             tags_by: None,
             weigher: None,
             key_format: None,
+            on_event: None,
             _types: PhantomData,
         }
     }
@@ -207,6 +211,38 @@ impl<K, V, E, C, S> CacheBuilder<K, V, E, C, S> {
         self
     }
 
+    /// Calls `hook` with each [`CacheEvent`]: hits, stale hits, misses,
+    /// stored fetches and fail-safe stand-ins, as they happen, in the
+    /// cache's own code (keep it quick: count, or send on a channel). A
+    /// cache without a hook pays one test per lookup.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use steadfast_cache::{Cache, CacheEvent};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let hits = Arc::new(AtomicU64::new(0));
+    /// let counted = Arc::clone(&hits);
+    /// let cache = Cache::<u32, u32, String>::builder()
+    ///     .on_event(move |event| {
+    ///         if matches!(event, CacheEvent::Hit) {
+    ///             counted.fetch_add(1, Ordering::Relaxed);
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// cache.get_or_fetch(&1, || async { Ok(7) }).await.unwrap();
+    /// cache.get_or_fetch(&1, || async { Ok(7) }).await.unwrap();
+    /// assert_eq!(hits.load(Ordering::Relaxed), 1);
+    /// # }
+    /// ```
+    pub fn on_event(mut self, hook: impl Fn(&CacheEvent<'_, K>) + Send + Sync + 'static) -> Self {
+        self.on_event = Some(Arc::new(hook));
+        self
+    }
+
     /// Decides which fetch results are failures (for stale-if-error) and
     /// which are stored: only successes are. Default: every `Err` fails.
     pub fn classifier<C2>(self, classifier: C2) -> CacheBuilder<K, V, E, C2, S> {
@@ -217,6 +253,7 @@ impl<K, V, E, C, S> CacheBuilder<K, V, E, C, S> {
             tags_by: self.tags_by,
             weigher: self.weigher,
             key_format: self.key_format,
+            on_event: self.on_event,
             _types: PhantomData,
         }
     }
@@ -231,6 +268,7 @@ impl<K, V, E, C, S> CacheBuilder<K, V, E, C, S> {
             tags_by: self.tags_by,
             weigher: self.weigher,
             key_format: self.key_format,
+            on_event: self.on_event,
             _types: PhantomData,
         }
     }
@@ -273,6 +311,7 @@ where
                 self.fresh_for_value,
                 self.tags_by,
                 self.key_format,
+                self.on_event,
             )),
         })
     }

@@ -14,6 +14,7 @@ use steadfast_core::{
 
 use crate::builder::{CacheBuilder, FreshForValue, TagsBy};
 use crate::entry::{Claim, Phase, Timeline};
+use crate::event::{CacheEvent, EventHook};
 use crate::flight::Flights;
 use crate::get::Get;
 use crate::log::KeyFormat;
@@ -48,6 +49,8 @@ pub(crate) struct Inner<K, V, E, C, S> {
     pub(crate) classifier: C,
     pub(crate) fresh_for_value: Option<FreshForValue<V>>,
     pub(crate) tags_by: Option<TagsBy<K, V>>,
+    /// Told of hits, misses, stores and fail-safe stand-ins.
+    pub(crate) on_event: Option<EventHook<K>>,
     /// How events write the key: `Some` only with `log_keys`.
     pub(crate) key_format: Option<KeyFormat<K>>,
     pub(crate) stats: Stats,
@@ -148,6 +151,7 @@ where
         fresh_for_value: Option<FreshForValue<V>>,
         tags_by: Option<TagsBy<K, V>>,
         key_format: Option<KeyFormat<K>>,
+        on_event: Option<EventHook<K>>,
     ) -> Self {
         let key_format = key_format.filter(|_| config.log_keys);
         Inner {
@@ -160,6 +164,7 @@ where
             fresh_for_value,
             tags_by,
             key_format,
+            on_event,
             stats: Stats::default(),
         }
     }
@@ -170,6 +175,14 @@ where
     #[inline]
     pub(crate) fn now(&self) -> u64 {
         self.clock.now_cached()
+    }
+
+    /// Tells the hook, if any, of `event`.
+    #[inline]
+    pub(crate) fn tell(&self, event: &CacheEvent<'_, K>) {
+        if let Some(hook) = &self.on_event {
+            hook(event);
+        }
     }
 
     /// Looks `key` up and decides what the caller is served; claims a due
@@ -188,10 +201,12 @@ where
     pub(crate) fn judge(&self, entry: Option<Arc<Entry<V>>>, refreshes: Refreshes) -> Lookup<V> {
         let Some(entry) = entry else {
             bump(&self.stats.misses);
+            self.tell(&CacheEvent::Miss);
             return Lookup::Miss(None);
         };
         if entry.is_revoked() || !self.tags.is_valid(entry.generation(), entry.tags()) {
             bump(&self.stats.misses);
+            self.tell(&CacheEvent::Miss);
             return Lookup::Miss(None);
         }
         let now = self.now();
@@ -199,6 +214,7 @@ where
         match entry.phase(now) {
             Phase::Fresh => {
                 self.stats.hits.add(1);
+                self.tell(&CacheEvent::Hit);
                 let served = Cached::new(entry.value().clone(), Freshness::Fresh { age });
                 if refreshes == Refreshes::StaleAndEager
                     && entry.wants_eager_refresh(now)
@@ -211,6 +227,7 @@ where
             }
             Phase::Stale => {
                 bump(&self.stats.stale_hits);
+                self.tell(&CacheEvent::StaleHit);
                 let served = stale(&entry, age, StaleReason::Revalidating);
                 if refreshes != Refreshes::None && entry.claim_refresh(now) {
                     Lookup::ServedRefresh(served, Claim::new(entry))
@@ -220,14 +237,17 @@ where
             }
             Phase::Throttled => {
                 bump(&self.stats.stale_hits);
+                self.tell(&CacheEvent::StaleHit);
                 Lookup::Served(stale(&entry, age, StaleReason::FetchFailed))
             }
             Phase::Expired => {
                 bump(&self.stats.misses);
+                self.tell(&CacheEvent::Miss);
                 Lookup::Miss(Some(entry))
             }
             Phase::Gone => {
                 bump(&self.stats.misses);
+                self.tell(&CacheEvent::Miss);
                 Lookup::Miss(None)
             }
         }

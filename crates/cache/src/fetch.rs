@@ -129,6 +129,7 @@ where
         if flight.begin_store(&entry) {
             self.store.insert(leader.key().clone(), entry).await;
             flight.end_store();
+            self.tell(&crate::CacheEvent::Stored { key: leader.key() });
         }
     }
 
@@ -248,6 +249,7 @@ where
         let throttle = self.config.fail_safe_throttle;
         let until = now.saturating_add(nanos(throttle));
         if entry.throttle(now, until) {
+            self.tell(&crate::CacheEvent::FailSafe { key });
             tracing::warn!(
                 policy = self.config.name.as_str(),
                 key = key.and_then(|key| self.log_key(key)),

@@ -71,6 +71,7 @@ mod cache;
 mod cached;
 mod config;
 mod entry;
+mod event;
 mod fetch;
 mod flight;
 mod get;
@@ -90,6 +91,7 @@ pub use cache::Cache;
 pub use cached::{Cached, Freshness, StaleReason};
 pub use config::CacheConfig;
 pub use entry::Entry;
+pub use event::CacheEvent;
 pub use options::FetchOptions;
 pub use snapshot::CacheSnapshot;
 #[cfg(feature = "quick_cache")]
