@@ -90,6 +90,44 @@ async fn main() {
     let prefix = format!("steadfast-bench:{stamp}");
     throughput(&prefix, secs).await;
     fallback(&prefix).await;
+    propagation(&prefix).await;
+}
+
+/// The cache backplane: from `invalidate` on one instance to the key gone
+/// from the other's cache, over 200 invalidations.
+async fn propagation(prefix: &str) {
+    use steadfast::cache::Cache;
+    use steadfast::redis::{BusConfig, SharedCache};
+
+    let cache = || {
+        Cache::<u64, u64, String>::builder()
+            .fresh_for(Duration::from_secs(600))
+            .build()
+            .expect("a valid cache")
+    };
+    let config = BusConfig::new(format!("{prefix}:bus"));
+    let a = SharedCache::new(URL, &config, cache()).expect("a bus");
+    let b = SharedCache::new(URL, &config, cache()).expect("a bus");
+    while !(a.bus_snapshot().subscribed && b.bus_snapshot().subscribed) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut took = Vec::new();
+    for key in 0..200_u64 {
+        b.cache().insert(key, key).await;
+        let start = Instant::now();
+        a.invalidate(&key).await;
+        while b.cache().get(&key).await.is_some() {
+            tokio::task::yield_now().await;
+        }
+        took.push(start.elapsed());
+    }
+    took.sort_unstable();
+    let q = |p: f64| took[((took.len() - 1) as f64 * p) as usize];
+    println!(
+        "backplane: invalidate on one instance to gone on the other, p50 {:?}, p99 {:?} (200 keys)",
+        q(0.5),
+        q(0.99)
+    );
 }
 
 /// Checks per second and latency beside `INCR` and the bare script.
