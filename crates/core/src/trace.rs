@@ -45,6 +45,22 @@ fn outcome<T, E>(result: &Result<T, Error<E>>) -> &'static str {
     }
 }
 
+/// Runs the rest of the call inside `span`, from its making (inner
+/// policies may begin the first attempt as the call is made, before its
+/// first poll) to its end, then records its outcome.
+fn within<'a, T: Send + 'a, E: Send + 'a, N: Next<'a, T, E>>(
+    span: tracing::Span,
+    ctx: Context<'a>,
+    next: N,
+) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a {
+    let run = span.in_scope(|| next.invoke(ctx)).instrument(span.clone());
+    async move {
+        let result = run.await;
+        span.record("outcome", outcome(&result));
+        result
+    }
+}
+
 /// Runs each call in a `steadfast.call` span; see the [module docs](self).
 #[derive(Clone, Debug)]
 pub struct CallSpan {
@@ -78,14 +94,7 @@ impl<T: Send, E: Send> Policy<T, E> for CallSpan {
             pipeline = %self.pipeline,
             outcome = tracing::field::Empty
         );
-        // Inside the span from the start: inner policies may begin the
-        // first attempt as the call is made, before its first poll.
-        let call = span.in_scope(|| next.invoke(ctx)).instrument(span.clone());
-        async move {
-            let result = call.await;
-            span.record("outcome", outcome(&result));
-            result
-        }
+        within(span, ctx, next)
     }
 }
 
@@ -124,12 +133,7 @@ impl<T: Send, E: Send> Policy<T, E> for AttemptSpan {
             hedge = ctx.is_hedge(),
             outcome = tracing::field::Empty
         );
-        let attempt = span.in_scope(|| next.invoke(ctx)).instrument(span.clone());
-        async move {
-            let result = attempt.await;
-            span.record("outcome", outcome(&result));
-            result
-        }
+        within(span, ctx, next)
     }
 }
 

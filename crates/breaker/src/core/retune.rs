@@ -69,8 +69,15 @@ impl Core {
     /// state, the windows' counts and any running trial are kept.
     pub(crate) fn retune(&self, config: BreakerConfig) {
         let mut l = self.locked.lock();
-        self.consecutive_limit
-            .store(config.consecutive_failures.unwrap_or(0), Relaxed);
+        let limit = config.consecutive_failures.unwrap_or(0);
+        if self.consecutive_limit.swap(limit, Relaxed) == 0 && limit > 0 {
+            // The run was not counted while the rule was off: start it afresh.
+            let period = self.word().period();
+            self.consecutive.store(
+                (period & 0xFFFF_FFFF) << 32,
+                std::sync::atomic::Ordering::Release,
+            );
+        }
         self.count_local_refusals
             .store(config.count_local_refusals, Relaxed);
         for (tracker, rule) in self.failure.iter().zip(&config.failure_rates) {
