@@ -69,6 +69,12 @@ pub(crate) struct Inner<K, S> {
     /// config opts in ([`RateLimiterConfig::share_unkeyed`]).
     pub(crate) unkeyed: Option<RateLimiter>,
     pub(crate) warned_unkeyed: AtomicBool,
+    /// Set once a reconfigured limiter took over the store (on its first
+    /// sweep, so a replacement never put in service retires nothing):
+    /// this one's sweeper stops, as it would judge keys by the old quota.
+    pub(crate) retired: AtomicBool,
+    /// The limiter this one was reconfigured from, retired at its first sweep.
+    pub(crate) supersedes: Option<std::sync::Weak<Inner<K, S>>>,
 }
 
 impl<K, S> fmt::Debug for KeyedRateLimiter<K, S> {
@@ -113,6 +119,10 @@ impl<K, S> KeyedRateLimiter<K, S> {
         &self.inner
     }
 
+    pub(crate) fn inner_arc(&self) -> &Arc<Inner<K, S>> {
+        &self.inner
+    }
+
     pub(crate) fn from_inner(inner: Arc<Inner<K, S>>) -> Self {
         KeyedRateLimiter { inner }
     }
@@ -149,6 +159,8 @@ impl<K: Key, S: StateStore<K>> KeyedRateLimiter<K, S> {
             abuse,
             unkeyed,
             warned_unkeyed: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
+            supersedes: None,
         });
         if let Some(interval) = sweep_interval {
             sweeper::spawn(&inner, interval);
@@ -460,6 +472,12 @@ impl<K: Key, S> Expiry<K> for Inner<K, S> {
 
 impl<K: Key, S: StateStore<K>> Sweep for Inner<K, S> {
     fn sweep(&self) -> usize {
+        if self.retired.load(Ordering::Relaxed) {
+            return 0;
+        }
+        if let Some(old) = self.supersedes.as_ref().and_then(std::sync::Weak::upgrade) {
+            old.retired.store(true, Ordering::Relaxed);
+        }
         let now = self.engine.clock.now();
         if let Some(abuse) = &self.abuse {
             abuse.sweep(now);

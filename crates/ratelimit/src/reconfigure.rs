@@ -164,6 +164,8 @@ impl<K: Key, S: StateStore<K> + Clone> KeyedRateLimiter<K, S> {
             abuse,
             unkeyed,
             warned_unkeyed: AtomicBool::new(old.warned_unkeyed.load(Ordering::Relaxed)),
+            retired: AtomicBool::new(false),
+            supersedes: Some(Arc::downgrade(self.inner_arc())),
         });
         if let Some(interval) = sweep_interval {
             sweeper::spawn(&inner, interval);
@@ -187,5 +189,30 @@ impl CellWords {
             admitted: admitted.load(Ordering::Relaxed),
             rejected: rejected.load(Ordering::Relaxed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use crate::sweeper::Sweep;
+    use crate::{KeyedRateLimiter, MemoryStore, Quota};
+
+    #[test]
+    fn the_replaced_limiter_stops_sweeping_once_its_replacement_sweeps() {
+        let old = KeyedRateLimiter::<u32, _>::builder(Quota::per_second(5))
+            .store(Arc::new(MemoryStore::new()))
+            .build_with_store()
+            .unwrap();
+        let mut config = old.config().clone();
+        config.quota = Quota::per_second(10);
+        let new = old.reconfigured(config).unwrap();
+        // Built but not yet sweeping: the old one still does.
+        assert!(!old.inner().retired.load(Ordering::Relaxed));
+        new.inner().sweep();
+        assert!(old.inner().retired.load(Ordering::Relaxed));
+        assert_eq!(old.inner().sweep(), 0);
     }
 }
