@@ -238,9 +238,10 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>> + Send + 'static,
     {
-        let (bus, told) = (Arc::clone(&self.bus), key.to_string());
         self.cache
             .get_or_fetch(key, move || {
+                // Only when a fetch runs: a hit formats nothing.
+                let (bus, told) = (Arc::clone(&self.bus), key.to_string());
                 let fetched = fetch();
                 async move {
                     let result = fetched.await;
