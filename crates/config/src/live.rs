@@ -189,7 +189,8 @@ impl Configured {
     ///
     /// It follows reloads: each call runs under the pipeline as it is when
     /// the call starts, and finishes under it. `None` when the config has
-    /// no such pipeline.
+    /// no such pipeline. Ask once (at start-up) and clone the handle: each
+    /// handle is rebuilt at every reload.
     pub fn pipeline<T: Send + 'static, E: Send + 'static>(
         &self,
         name: &str,
