@@ -165,7 +165,7 @@ pub use direct::RateLimiter;
 pub use future::RateLimitFuture;
 pub use keyed::KeyedRateLimiter;
 pub use lockout::{Lockout, LockoutBuilder, LockoutConfig, LockoutSnapshot};
-pub use multi::{KeyedLimit, Limit, Reservation, all_of};
+pub use multi::{KeyedLimit, Limit, Reservation, all_of, take_all};
 pub use quota::{Algorithm, MAX_WINDOW_LIMIT, Quota};
 pub use snapshot::{RateLimitState, RateLimiterSnapshot};
 pub use store::{Change, Expiry, MemoryStore, StateStore, StoreStats, Tally};

@@ -163,15 +163,23 @@ pub fn all_of<const N: usize>(
     limits: [&dyn Limit; N],
     cost: u32,
 ) -> Result<Reservation<'_, N>, RateLimited> {
+    take_all(&limits, cost)?;
+    Ok(Reservation { limits, cost })
+}
+
+/// [`all_of`] for limits counted only at run time: takes `cost` from every
+/// one of `limits`, or from none, with the same refusal. There is no
+/// reservation to refund: each limit's own `refund` gives its units back.
+pub fn take_all(limits: &[&dyn Limit], cost: u32) -> Result<(), RateLimited> {
     for (i, limit) in limits.iter().enumerate() {
         if let Err(wait) = limit.take(cost) {
             for taken in &limits[..i] {
                 taken.give_back(cost);
             }
-            return Err(refusal(&limits, cost, limit.limit_name(), wait));
+            return Err(refusal(limits, cost, limit.limit_name(), wait));
         }
     }
-    Ok(Reservation { limits, cost })
+    Ok(())
 }
 
 /// The longest wait among the limits that cannot admit `cost` now.

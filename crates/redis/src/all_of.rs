@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use steadfast_core::{Error, Policy, RateLimited};
 
+use steadfast_ratelimit::KeyedRateLimiter;
+
 use crate::config::WhenDown;
 use crate::connection::Conn;
 use crate::limiter::{RedisRateLimiter, Shared, Source};
@@ -58,7 +60,10 @@ pub struct RedisReservation<const N: usize> {
     cost: u32,
     /// Where the decision was made.
     pub source: Source,
+    /// The connection that made it on Redis, for the refund.
     refund_with: Option<Conn>,
+    /// The local limiters (and keys) that made it while Redis could not.
+    refund_locally: Vec<(KeyedRateLimiter<Vec<u8>>, Vec<u8>)>,
 }
 
 /// Takes `cost` units from every one of `limits` in one round trip, or
@@ -100,6 +105,7 @@ pub async fn all_of<const N: usize>(
             cost,
             source: Source::Redis,
             refund_with: None,
+            refund_locally: Vec::new(),
         });
     };
     let first = first.shared();
@@ -119,12 +125,7 @@ pub async fn all_of<const N: usize>(
                     .call(|| {
                         let conn = conn.clone();
                         let key_refs = &key_refs;
-                        async move {
-                            match conn {
-                                Conn::Single(mut c) => script.run(&mut c, key_refs, args).await,
-                                Conn::Cluster(mut c) => script.run(&mut c, key_refs, args).await,
-                            }
-                        }
+                        async move { script.run(conn, key_refs, args).await }
                     })
                     .await
                     .map_err(Some)
@@ -142,6 +143,7 @@ pub async fn all_of<const N: usize>(
                 cost,
                 source: Source::Redis,
                 refund_with: first.connection.get(),
+                refund_locally: Vec::new(),
             })
         }
         Ok((_, wait, index)) => {
@@ -162,8 +164,6 @@ fn fallback<const N: usize>(
     intervals: [u64; N],
     cost: u32,
 ) -> Result<RedisReservation<N>, RateLimited> {
-    use steadfast_ratelimit::Limit;
-
     let closed = limits
         .iter()
         .find(|l| l.shared().config.when_down == WhenDown::Closed);
@@ -174,29 +174,30 @@ fn fallback<const N: usize>(
             shared.config.breaker_open,
         ));
     }
-    // The local ones together, all or none: take in order, give back on a refusal.
-    let local: Vec<_> = limits
+    // The local ones together, all or none, as in memory.
+    let local: Vec<(KeyedRateLimiter<Vec<u8>>, Vec<u8>)> = limits
         .iter()
         .zip(&keys)
-        .filter_map(|(l, key)| l.shared().local.as_ref().map(|local| local.for_key(key)))
+        .filter_map(|(l, key)| l.shared().local.clone().map(|local| (local, key.clone())))
         .collect();
-    for (i, part) in local.iter().enumerate() {
-        if let Err(wait) = part.take(cost) {
-            for taken in &local[..i] {
-                taken.give_back(cost);
-            }
-            return Err(RateLimited::new(
-                part.limit_name().clone(),
-                Duration::from_nanos(wait),
-            ));
-        }
-    }
+    let parts: Vec<_> = local
+        .iter()
+        .map(|(limiter, key)| limiter.for_key(key))
+        .collect();
+    let dyn_parts: Vec<&dyn steadfast_ratelimit::Limit> = parts
+        .iter()
+        .map(|p| p as &dyn steadfast_ratelimit::Limit)
+        .collect();
+    steadfast_ratelimit::take_all(&dyn_parts, cost)?;
+    drop(dyn_parts);
+    drop(parts);
     Ok(RedisReservation {
         keys,
         intervals,
         cost,
         source: Source::Local,
         refund_with: None,
+        refund_locally: local,
     })
 }
 
@@ -211,9 +212,13 @@ impl<const N: usize> std::fmt::Debug for RedisReservation<N> {
 }
 
 impl<const N: usize> RedisReservation<N> {
-    /// Gives the units back to every limit (one round trip for a
-    /// reservation Redis made; an error is returned, not retried).
+    /// Gives the units back to every limit: in memory for a reservation
+    /// the local fallbacks made, in one round trip for one Redis made (an
+    /// error is returned, not retried).
     pub async fn refund(self) -> Result<(), redis::RedisError> {
+        for (limiter, key) in &self.refund_locally {
+            limiter.refund(key, self.cost);
+        }
         let Some(conn) = self.refund_with else {
             return Ok(());
         };
@@ -221,10 +226,7 @@ impl<const N: usize> RedisReservation<N> {
         let keys: Vec<&[u8]> = self.keys.iter().map(Vec::as_slice).collect();
         let mut args = vec![u64::from(self.cost)];
         args.extend(self.intervals);
-        let _: i64 = match conn {
-            Conn::Single(mut c) => script.run(&mut c, &keys, &args).await?,
-            Conn::Cluster(mut c) => script.run(&mut c, &keys, &args).await?,
-        };
+        let _: i64 = script.run(conn, &keys, &args).await?;
         Ok(())
     }
 }

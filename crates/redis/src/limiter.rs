@@ -15,7 +15,7 @@ use steadfast_core::{
 use steadfast_ratelimit::{Algorithm, KeyedRateLimiter};
 
 use crate::config::{RedisLimiterConfig, WhenDown};
-use crate::connection::{Conn, Connection};
+use crate::connection::Connection;
 use crate::refusals::Refusals;
 use crate::script::Script;
 use crate::snapshot::RedisLimiterSnapshot;
@@ -55,7 +55,29 @@ pub enum BuildError {
     Url(#[source] redis::RedisError),
 }
 
-type Guard = Pipeline<steadfast_core::Then<Breaker, steadfast_core::Last<Timeout>>>;
+/// A breaker and a timeout around every round trip to Redis.
+pub(crate) type Guard = Pipeline<steadfast_core::Then<Breaker, steadfast_core::Last<Timeout>>>;
+
+/// The guard around Redis for the policy `name`, and its breaker (a clone:
+/// the same state, for a cheap look at whether it is open). Redis refusing
+/// a key is an answer, not a failure: only errors and timeouts reach the
+/// breaker.
+pub(crate) fn guard(
+    name: &steadfast_core::Name,
+    failures: u32,
+    open: Duration,
+    timeout: Duration,
+) -> Result<(Guard, Breaker), ConfigError> {
+    let breaker = Breaker::builder_from(BreakerConfig::empty())
+        .name(format!("{name}-redis"))
+        .consecutive_failures(failures)
+        .open_duration(OpenDuration::fixed(open))
+        .build()?;
+    Ok((
+        Pipeline::new(breaker.clone()).then(Timeout::new(timeout)?),
+        breaker,
+    ))
+}
 
 pub(crate) struct Shared {
     pub(crate) config: RedisLimiterConfig,
@@ -140,14 +162,12 @@ impl<K: Display> RedisRateLimiter<K> {
         connection: Connection,
         config: RedisLimiterConfig,
     ) -> Result<Self, BuildError> {
-        let breaker = Breaker::builder_from(BreakerConfig::empty())
-            .name(format!("{}-redis", config.name))
-            .consecutive_failures(config.breaker_failures)
-            .open_duration(OpenDuration::fixed(config.breaker_open))
-            // Redis refusing a key is an answer, not a failure: only
-            // errors and timeouts reach the breaker.
-            .build()?;
-        let guard = Pipeline::new(breaker.clone()).then(Timeout::new(config.timeout)?);
+        let (guard, breaker) = guard(
+            &config.name,
+            config.breaker_failures,
+            config.breaker_open,
+            config.timeout,
+        )?;
         let local = match config.when_down {
             WhenDown::Local { instances } => {
                 let mut local =
@@ -232,12 +252,7 @@ impl<K: Display> RedisRateLimiter<K> {
                     .guard
                     .call(|| {
                         let conn = conn.clone();
-                        async move {
-                            match conn {
-                                Conn::Single(mut c) => script.check(&mut c, key, args).await,
-                                Conn::Cluster(mut c) => script.check(&mut c, key, args).await,
-                            }
-                        }
+                        async move { script.check(conn, key, args).await }
                     })
                     .await
                     .inspect(|_| {

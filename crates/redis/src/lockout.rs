@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use steadfast_core::{Error, Pipeline, Policy, RateLimited, Timeout};
+use steadfast_core::{Error, Policy, RateLimited};
 use steadfast_ratelimit::{Lockout, LockoutConfig};
 
 use crate::WhenDown;
-use crate::connection::{Conn, Connection};
+use crate::connection::Connection;
 use crate::limiter::BuildError;
 use crate::script::{LOCKOUT, Script};
 
@@ -23,8 +23,7 @@ struct Shared<K> {
     prefix: String,
     connection: Connection,
     script: Script,
-    guard:
-        Pipeline<steadfast_core::Then<steadfast_breaker::Breaker, steadfast_core::Last<Timeout>>>,
+    guard: crate::limiter::Guard,
     when_down: WhenDown,
     local: Lockout<String>,
     lockouts: AtomicU64,
@@ -99,18 +98,11 @@ impl<K: Display> RedisLockout<K> {
             .into());
         }
         let connection = Connection::single(url, timeout).map_err(BuildError::Url)?;
-        let breaker =
-            steadfast_breaker::Breaker::builder_from(steadfast_breaker::BreakerConfig::empty())
-                .name(format!("{}-redis", config.name))
-                .consecutive_failures(3)
-                .open_duration(steadfast_breaker::OpenDuration::fixed(Duration::from_secs(
-                    1,
-                )))
-                .build()?;
+        let (guard, _) = crate::limiter::guard(&config.name, 3, Duration::from_secs(1), timeout)?;
         connection.get();
         Ok(RedisLockout {
             shared: Arc::new(Shared {
-                guard: Pipeline::new(breaker).then(Timeout::new(timeout)?),
+                guard,
                 prefix: prefix.to_owned(),
                 connection,
                 script: Script::new(LOCKOUT),
@@ -154,12 +146,7 @@ impl<K: Display> RedisLockout<K> {
             .guard
             .call(|| {
                 let conn = conn.clone();
-                async move {
-                    match conn {
-                        Conn::Single(mut c) => script.run(&mut c, &[key], args).await,
-                        Conn::Cluster(mut c) => script.run(&mut c, &[key], args).await,
-                    }
-                }
+                async move { script.run(conn, &[key], args).await }
             })
             .await;
         let positive = |n: i64| u64::try_from(n).unwrap_or(0);

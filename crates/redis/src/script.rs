@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use redis::aio::ConnectionLike;
 use redis::{ErrorKind, FromRedisValue, RedisResult, ServerErrorKind};
 
+use crate::connection::Conn;
+
 /// One limit's check (see `gcra.lua` for its logic, line by line).
 pub(crate) const GCRA: &str = include_str!("gcra.lua");
 /// One window limit's check (`window.lua`).
@@ -45,9 +47,22 @@ impl Script {
         }
     }
 
+    /// Runs the script on `conn`, a server's connection or a cluster's.
+    pub(crate) async fn run<T: FromRedisValue>(
+        &self,
+        conn: Conn,
+        keys: &[&[u8]],
+        args: &[u64],
+    ) -> RedisResult<T> {
+        match conn {
+            Conn::Single(mut c) => self.run_with(&mut c, keys, args).await,
+            Conn::Cluster(mut c) => self.run_with(&mut c, keys, args).await,
+        }
+    }
+
     /// Runs the script: EVALSHA, and EVAL (which loads it) when Redis
     /// answers NOSCRIPT (after a restart, a `SCRIPT FLUSH`, a failover).
-    pub(crate) async fn run<C: ConnectionLike + Send, T: FromRedisValue>(
+    async fn run_with<C: ConnectionLike + Send, T: FromRedisValue>(
         &self,
         conn: &mut C,
         keys: &[&[u8]],
@@ -75,12 +90,7 @@ impl Script {
 
     /// One check of `key` with this script's arguments (`gcra.lua`:
     /// interval, burst, cost; `window.lua`: window, limit, cost, sliding).
-    pub(crate) async fn check<C: ConnectionLike + Send>(
-        &self,
-        conn: &mut C,
-        key: &[u8],
-        args: &[u64],
-    ) -> RedisResult<Answer> {
+    pub(crate) async fn check(&self, conn: Conn, key: &[u8], args: &[u64]) -> RedisResult<Answer> {
         let (admitted, wait, one, remaining): (u8, i64, i64, i64) =
             self.run(conn, &[key], args).await?;
         // A negative wait is "never".

@@ -66,6 +66,10 @@ async fn without_redis_the_local_fallbacks_decide_together() {
     let b = RedisRateLimiter::<String>::new(&url, b).unwrap();
     let key = "k".to_owned();
     let (pa, pb) = (a.for_key(&key), b.for_key(&key));
+    let reservation = all_of([&pa, &pb], 2).await.unwrap();
+    assert_eq!(reservation.source, Source::Local);
+    // A refund gives the local limiters their units back.
+    reservation.refund().await.unwrap();
     assert_eq!(all_of([&pa, &pb], 2).await.unwrap().source, Source::Local);
     // `a` is spent: refused, and `b` keeps its three.
     assert!(all_of([&pa, &pb], 1).await.is_err());
