@@ -123,6 +123,18 @@ impl<C> Breaker<C> {
         self.core.word().state()
     }
 
+    /// Whether a call now would surely be refused (open, or isolated): a
+    /// cheap look for callers that skip work the breaker would refuse. It
+    /// reads the clock only when the breaker is open; half-open says
+    /// `false` (a trial may be admitted).
+    pub fn is_refusing(&self) -> bool {
+        match self.core.word().state() {
+            State::Isolated => true,
+            State::Open => self.state() == State::Open,
+            _ => false,
+        }
+    }
+
     /// The configuration now: the one it was built with, or the last one
     /// [`reconfigure`](Self::reconfigure) applied.
     pub fn config(&self) -> BreakerConfig {

@@ -109,3 +109,22 @@ async fn metrics_only_reports_the_state_it_would_be_in_but_never_refuses() {
     assert_eq!(ok(&b).await, Ok(1));
     assert_eq!(b.snapshot().state, State::Isolated);
 }
+
+#[tokio::test(start_paused = true)]
+async fn is_refusing_says_whether_a_call_now_would_be_refused() {
+    let b = Breaker::builder_from(BreakerConfig::empty())
+        .consecutive_failures(1)
+        .open_for(secs(10))
+        .build()
+        .unwrap();
+    assert!(!b.is_refusing());
+    fail(&b).await.unwrap_err();
+    assert!(b.is_refusing());
+    tokio::time::advance(secs(10)).await;
+    // Half-open: a trial may be admitted.
+    assert!(!b.is_refusing());
+    b.isolate();
+    assert!(b.is_refusing());
+    b.reset();
+    assert!(!b.is_refusing());
+}

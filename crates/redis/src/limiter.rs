@@ -367,10 +367,7 @@ impl Shared {
 
     /// Whether the breaker around Redis refuses calls now.
     pub(crate) fn guard_open(&self) -> bool {
-        matches!(
-            self.breaker.state(),
-            steadfast_breaker::State::Open | steadfast_breaker::State::Isolated
-        )
+        self.breaker.is_refusing()
     }
 }
 
