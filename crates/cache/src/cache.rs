@@ -22,7 +22,14 @@ use crate::remember::Remember;
 use crate::snapshot::{Stats, bump};
 use crate::store::{Key, MokaStore, Store};
 use crate::tags::Tags;
-use crate::{CacheConfig, CacheSnapshot, Cached, Entry, FetchOptions, Freshness, StaleReason};
+use crate::{
+    Aged, CacheConfig, CacheSnapshot, Cached, Entry, FetchOptions, Freshness, StaleReason, Tag,
+};
+
+/// Where the cache's clock starts: far enough from zero that an entry can
+/// be stored as older than the cache itself (a second level's copy made
+/// before this instance started), near enough that no timeline overflows.
+const EPOCH: u64 = 10 * 365 * 24 * 3600 * 1_000_000_000;
 
 /// A resilient cache: get-or-fetch with single flight, tags,
 /// stale-while-revalidate, stale-if-error, soft and hard timeouts and eager
@@ -169,12 +176,12 @@ where
         }
     }
 
-    /// Nanoseconds since the cache was made: tokio's clock when it was
+    /// Nanoseconds since [`EPOCH`] before the cache was made: tokio's clock when it was
     /// paused then (tests, exact), else the process's cached reading, up to
     /// about a millisecond behind (a clock read would be a third of a hit).
     #[inline]
     pub(crate) fn now(&self) -> u64 {
-        self.clock.now_cached()
+        self.clock.now_cached() + EPOCH
     }
 
     /// Tells the hook, if any, of `event`.
@@ -443,6 +450,53 @@ where
         self.remember(key, options, move || lift(fetch()))
     }
 
+    /// [`get_or_fetch_with`](Self::get_or_fetch_with) whose fetch may find
+    /// a value that is already old — a copy from a second-level cache
+    /// shared by several instances, a response that says its `Age` — and
+    /// says how old ([`Aged`]): the entry is stored as that old, so it turns
+    /// stale when the value does, not a full fresh time after this fetch.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use steadfast_cache::{Aged, Cache, Freshness};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let cache = Cache::<u64, String, std::sync::Arc<std::io::Error>>::builder()
+    ///     .fresh_for(Duration::from_secs(60))
+    ///     .build()?;
+    /// let options = steadfast_cache::FetchOptions::new();
+    /// // Another instance stored this value 50 s ago: 10 s of freshness left.
+    /// let copy = || async { Ok(Aged::with_age("Ada".to_string(), Duration::from_secs(50))) };
+    /// cache.get_or_fetch_aged(&42, options, copy).await?;
+    /// let hit = cache.get(&42).await.expect("stored");
+    /// assert_eq!(hit.freshness(), Freshness::Fresh { age: Duration::from_secs(50) });
+    /// tokio::time::advance(Duration::from_secs(11)).await;
+    /// assert!(cache.get(&42).await.is_none(), "past its fresh time, and no stale window");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_or_fetch_aged<'a, F, Fut>(
+        &'a self,
+        key: &'a K,
+        options: FetchOptions,
+        fetch: F,
+    ) -> impl Future<Output = Result<Cached<V>, Error<E>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Aged<V>, E>> + Send + 'static,
+    {
+        let (options, cell) = options.with_age_cell();
+        self.remember(key, options, move || {
+            let fetched = fetch();
+            async move {
+                let aged = fetched.await.map_err(Error::Inner)?;
+                cell.set(aged.age);
+                Ok(aged.value)
+            }
+        })
+    }
+
     /// [`get_or_fetch_with`](Self::get_or_fetch_with) where the fetch is
     /// `operation` run through `pipeline` (a retry, a breaker, a timeout…).
     ///
@@ -551,6 +605,18 @@ where
     pub async fn invalidate_all(&self) {
         self.inner.tags.invalidate_all();
         self.inner.store.clear().await;
+    }
+
+    /// The tags an entry for `key` holding `value` carries when stored with
+    /// `options`: the options' own and those the builder's
+    /// [`tags_by`](crate::CacheBuilder::tags_by) gives. For a second level
+    /// that must record them beside the value.
+    pub fn tags_for(&self, key: &K, value: &V, options: &FetchOptions) -> Vec<Tag> {
+        let mut tags = options.tag_list().to_vec();
+        if let Some(tags_by) = &self.inner.tags_by {
+            tags.extend(tags_by(key, value));
+        }
+        tags
     }
 
     /// The store underneath.

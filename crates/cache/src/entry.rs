@@ -10,8 +10,8 @@ use crate::tags::TagState;
 /// A stored value with its timeline, tags and refresh state, as a
 /// [`Store`](crate::Store) holds it (behind an `Arc`).
 ///
-/// Times are nanoseconds on the cache's own clock (tokio's, from the cache's
-/// creation), so the whole timeline runs on tokio's paused clock in tests.
+/// Times are nanoseconds on the cache's own clock (tokio's, counted from a
+/// fixed point before the cache's creation), so the whole timeline runs on tokio's paused clock in tests.
 // `repr(C)`, in this order: the fields a fresh hit reads sit right after the
 // `Arc`'s counters (which the store's clone writes), so a hit touches as few
 // cache lines of the entry as the allocation's alignment allows (measured:

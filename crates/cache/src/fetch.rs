@@ -119,9 +119,12 @@ where
             return;
         }
         let timeline = self.timeline(value, options);
+        // A value found already aged (a second level's copy) keeps its age:
+        // it is as fresh as it is, not as fresh as a new fetch.
+        let stored_at = self.now().saturating_sub(nanos(options.fetched_age()));
         let entry = Arc::new(Entry::new(
             value.clone(),
-            self.now(),
+            stored_at,
             timeline,
             flight.generation(),
             states,

@@ -66,6 +66,7 @@
 //! so that a shared second-level store can sit behind it too.
 
 mod adapt;
+mod aged;
 mod builder;
 mod cache;
 mod cached;
@@ -86,6 +87,7 @@ mod store;
 mod tags;
 
 pub use adapt::{Fetched, FetchedFuture, fetched};
+pub use aged::Aged;
 pub use builder::CacheBuilder;
 pub use cache::Cache;
 pub use cached::{Cached, Freshness, StaleReason};

@@ -1,5 +1,8 @@
 //! Per-call options for what a fetch stores.
 
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::Tag;
@@ -26,7 +29,41 @@ pub struct FetchOptions {
     fresh_for: Option<Duration>,
     stale_for: Option<Duration>,
     hard_timeout: Option<Duration>,
+    /// Set by an aged fetch ([`Cache::get_or_fetch_aged`](crate::Cache::get_or_fetch_aged)):
+    /// how old the value it found already was.
+    age: Option<AgeCell>,
 }
+
+/// Where an aged fetch leaves its value's age for the store that follows.
+#[derive(Clone, Default)]
+pub(crate) struct AgeCell(Arc<AtomicU64>);
+
+impl AgeCell {
+    pub(crate) fn set(&self, age: Duration) {
+        let nanos = u64::try_from(age.as_nanos()).unwrap_or(u64::MAX);
+        self.0.store(nanos, Ordering::Release);
+    }
+
+    pub(crate) fn get(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::Acquire))
+    }
+}
+
+impl fmt::Debug for AgeCell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.get(), f)
+    }
+}
+
+// Options are equal whatever a fetch has written into their cell: it is
+// the fetch's output, not a setting.
+impl PartialEq for AgeCell {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for AgeCell {}
 
 impl FetchOptions {
     /// No tags, the cache's own fresh time.
@@ -86,5 +123,17 @@ impl FetchOptions {
     /// The fresh time set, if any.
     pub fn fresh_for_override(&self) -> Option<Duration> {
         self.fresh_for
+    }
+
+    /// These options with a fresh cell for an aged fetch to fill.
+    pub(crate) fn with_age_cell(mut self) -> (Self, AgeCell) {
+        let cell = AgeCell::default();
+        self.age = Some(cell.clone());
+        (self, cell)
+    }
+
+    /// How old the fetched value already was, as an aged fetch reported.
+    pub(crate) fn fetched_age(&self) -> Duration {
+        self.age.as_ref().map_or(Duration::ZERO, AgeCell::get)
     }
 }

@@ -9,11 +9,12 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use futures::StreamExt;
-use steadfast_cache::{Cache, Cached, Store};
-use steadfast_core::{Classifier, Error};
+use steadfast_cache::{Aged, Cache, Cached, FetchOptions, Store};
+use steadfast_core::{Classifier, ConfigError, Error};
 use tokio::sync::mpsc;
 
 use crate::connection::{Conn, Connection};
+use crate::second_level::{Read, SecondLevel, SecondLevelConfig, SecondLevelSnapshot};
 
 /// The wire format's version, in the channel's name: instances of another
 /// version do not hear each other rather than misread each other.
@@ -137,6 +138,7 @@ impl Drop for Bus {
 pub struct SharedCache<K, V, E, C, S> {
     cache: Cache<K, V, E, C, S>,
     bus: Arc<Bus>,
+    second: Option<Arc<SecondLevel<V>>>,
 }
 
 impl<K, V, E, C, S> Clone for SharedCache<K, V, E, C, S> {
@@ -144,6 +146,7 @@ impl<K, V, E, C, S> Clone for SharedCache<K, V, E, C, S> {
         SharedCache {
             cache: self.cache.clone(),
             bus: Arc::clone(&self.bus),
+            second: self.second.clone(),
         }
     }
 }
@@ -153,6 +156,7 @@ impl<K, V, E, C, S> fmt::Debug for SharedCache<K, V, E, C, S> {
         f.debug_struct("SharedCache")
             .field("channel", &self.bus.channel)
             .field("instance", &self.bus.instance)
+            .field("second_level", &self.second.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -167,6 +171,9 @@ pub enum BusError {
     /// The channel's name is empty.
     #[error("invalid cache bus config: `name` must be non-empty")]
     Name,
+    /// A second level's config field was rejected.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 impl<K, V, E, C, S> SharedCache<K, V, E, C, S>
@@ -222,7 +229,39 @@ where
                 counters,
                 tasks: [publish.abort_handle(), listen.abort_handle()],
             }),
+            second: None,
         })
+    }
+
+    /// Adds a second level on the Redis at `url`: every value this handle
+    /// fetches or inserts is also kept in Redis (serialized with serde, in
+    /// postcard's compact binary format) for its fresh time, and a miss in
+    /// this instance's memory reads Redis before it fetches. A value read
+    /// there keeps its age: it turns stale here when it does everywhere.
+    ///
+    /// An entry is served from Redis only while younger than the fresh
+    /// time (the call's [`FetchOptions::fresh_for`] or the cache's; a
+    /// `fresh_for_value` rule is not applied to what is written) and only
+    /// if no tag it carries, and no `invalidate_all`, was invalidated since
+    /// its fetch began: the invalidations stamp Redis's clock on a key of
+    /// their own, checked at read, so a tag invalidation stays one write
+    /// however many entries carry the tag. A value that does not read back
+    /// as `V` is not served: the fetch runs and overwrites it.
+    ///
+    /// While Redis is slow or down (each round trip bounded by
+    /// `config.timeout`, a breaker around it), reads fetch and writes are
+    /// skipped: the first level and its fail-safe serve as before.
+    pub fn with_second_level(
+        mut self,
+        url: &str,
+        config: &SecondLevelConfig,
+    ) -> Result<Self, BusError>
+    where
+        V: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let fresh_for = self.cache.config().fresh_for;
+        self.second = Some(Arc::new(SecondLevel::new(url, config, fresh_for)?));
+        Ok(self)
     }
 
     /// The cache, for reads (and anything that need not be told).
@@ -232,23 +271,61 @@ where
 
     /// [`Cache::get_or_fetch`]; a value the fetch stores marks the other
     /// instances' copies out of date (they fetch on their next read, and
-    /// keep the old value as a fail-safe stand-in).
+    /// keep the old value as a fail-safe stand-in). With a second level, a
+    /// miss reads Redis first and fetches only if Redis holds nothing
+    /// servable.
+    ///
+    /// `fetch` is called only when this caller fetches and Redis holds
+    /// nothing servable, so it is moved into the fetch's task: it must be
+    /// `Send + 'static` (capture clones, not borrows).
     pub async fn get_or_fetch<F, Fut>(&self, key: &K, fetch: F) -> Result<Cached<V>, Error<E>>
     where
-        F: FnOnce() -> Fut,
+        F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<V, E>> + Send + 'static,
     {
+        self.get_or_fetch_with(key, FetchOptions::new(), fetch)
+            .await
+    }
+
+    /// [`Cache::get_or_fetch_with`]: [`get_or_fetch`](Self::get_or_fetch)
+    /// with tags and the call's own fresh time, stale window and timeout.
+    pub async fn get_or_fetch_with<F, Fut>(
+        &self,
+        key: &K,
+        options: FetchOptions,
+        fetch: F,
+    ) -> Result<Cached<V>, Error<E>>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+    {
+        let fresh_for = options
+            .fresh_for_override()
+            .unwrap_or(self.cache.config().fresh_for);
         self.cache
-            .get_or_fetch(key, move || {
+            .get_or_fetch_aged(key, options.clone(), move || {
                 // Only when a fetch runs: a hit formats nothing.
                 let (bus, told) = (Arc::clone(&self.bus), key.to_string());
-                let fetched = fetch();
+                let second = self.second.clone();
+                let (cache, key) = (self.cache.clone(), key.clone());
                 async move {
-                    let result = fetched.await;
-                    if result.is_ok() {
-                        bus.tell(Action::Set, &told);
+                    let mut started = None;
+                    if let Some(second) = &second {
+                        match second.read(&told, fresh_for, options.tag_list()).await {
+                            Read::Hit { value, age } => return Ok(Aged::with_age(value, age)),
+                            Read::Miss { started: at } => started = Some(at),
+                            Read::Unavailable => {}
+                        }
                     }
-                    result
+                    let value = fetch().await?;
+                    // Redis first, then the bus: an instance told of the
+                    // new value finds it there.
+                    if let (Some(second), Some(started)) = (&second, started) {
+                        let tags = cache.tags_for(&key, &value, &options);
+                        second.write(&told, &value, &tags, started, fresh_for).await;
+                    }
+                    bus.tell(Action::Set, &told);
+                    Ok(Aged::new(value))
                 }
             })
             .await
@@ -257,26 +334,70 @@ where
     /// [`Cache::insert`], and the other instances' copies marked out of date.
     pub async fn insert(&self, key: K, value: V) {
         let told = key.to_string();
+        if let Some(second) = &self.second {
+            let tags = self.cache.tags_for(&key, &value, &FetchOptions::new());
+            let fresh_for = self.cache.config().fresh_for;
+            second.write(&told, &value, &tags, 0, fresh_for).await;
+        }
         self.cache.insert(key, value).await;
         self.bus.tell(Action::Set, &told);
     }
 
-    /// [`Cache::invalidate`] here and on every other instance.
+    /// [`Cache::invalidate`] here, in the second level and on every other
+    /// instance.
     pub async fn invalidate(&self, key: &K) {
+        let told = key.to_string();
+        if let Some(second) = &self.second {
+            second.remove(&told).await;
+        }
         self.cache.invalidate(key).await;
-        self.bus.tell(Action::Remove, &key.to_string());
+        self.bus.tell(Action::Remove, &told);
     }
 
-    /// [`Cache::invalidate_tag`] here and on every other instance (O(1) on each).
-    pub fn invalidate_tag(&self, tag: &str) {
+    /// [`Cache::invalidate_tag`] here, in the second level (one stamp) and
+    /// on every other instance (O(1) on each).
+    pub async fn invalidate_tag(&self, tag: &str) {
+        if let Some(second) = &self.second {
+            second.stamp(Some(tag)).await;
+        }
         self.cache.invalidate_tag(tag);
         self.bus.tell(Action::Tag, tag);
     }
 
-    /// [`Cache::invalidate_all`] here and on every other instance.
+    /// [`Cache::invalidate_all`] here, in the second level (one stamp) and
+    /// on every other instance.
     pub async fn invalidate_all(&self) {
+        if let Some(second) = &self.second {
+            second.stamp(None).await;
+        }
         self.cache.invalidate_all().await;
         self.bus.tell(Action::Clear, "");
+    }
+
+    /// Waits (up to `within`) until the bus is subscribed and the second
+    /// level, if any, connected: for start-up code that prefers to begin
+    /// with both. Until then the cache works, alone.
+    pub async fn ready(&self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        if let Some(second) = &self.second
+            && !second.ready(within).await
+        {
+            return false;
+        }
+        loop {
+            if self.bus.counters.subscribed.load(Relaxed) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// What the second level has done, if there is one.
+    pub fn second_level_snapshot(&self) -> Option<SecondLevelSnapshot> {
+        self.second.as_deref().map(SecondLevel::snapshot)
     }
 
     /// What the backplane has done.

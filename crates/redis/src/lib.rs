@@ -53,7 +53,9 @@
 //! to a Redis pub/sub channel: a value one instance stores marks the
 //! others' copies out of date (kept as fail-safe stand-ins), and
 //! invalidations of keys, tags and everything reach every instance.
-//! Messages carry the key, never the value.
+//! Messages carry the key, never the value. With
+//! [`SharedCache::with_second_level`], values are kept in Redis too, so a
+//! miss on one instance reads what another fetched.
 //!
 //! docs/redis.md has the key layout, the script's logic, the failure modes
 //! and how to choose one.
@@ -66,6 +68,7 @@ mod limiter;
 mod lockout;
 mod refusals;
 mod script;
+mod second_level;
 mod snapshot;
 
 pub use all_of::{RedisLimit, RedisReservation, SharedLimit, all_of};
@@ -73,4 +76,5 @@ pub use bus::{BusConfig, BusError, BusSnapshot, SharedCache};
 pub use config::{RedisLimiterConfig, WhenDown};
 pub use limiter::{Admitted, BuildError, RedisRateLimiter, Source};
 pub use lockout::RedisLockout;
+pub use second_level::{SecondLevelConfig, SecondLevelSnapshot};
 pub use snapshot::RedisLimiterSnapshot;

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use redis::aio::ConnectionLike;
-use redis::{ErrorKind, FromRedisValue, RedisResult, ServerErrorKind};
+use redis::{ErrorKind, FromRedisValue, RedisResult, ServerErrorKind, ToRedisArgs};
 
 use crate::connection::Conn;
 
@@ -17,6 +17,10 @@ pub(crate) const ALL_OF: &str = include_str!("all_of.lua");
 pub(crate) const LOCKOUT: &str = include_str!("lockout.lua");
 /// Units given back to several keys (`refund.lua`).
 pub(crate) const REFUND: &str = include_str!("refund.lua");
+/// A second-level cache entry stored (`l2_set.lua`).
+pub(crate) const L2_SET: &str = include_str!("l2_set.lua");
+/// A second-level tag (or clear) invalidation stamped (`l2_stamp.lua`).
+pub(crate) const L2_STAMP: &str = include_str!("l2_stamp.lua");
 
 /// A Redis answer to one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,11 +52,11 @@ impl Script {
     }
 
     /// Runs the script on `conn`, a server's connection or a cluster's.
-    pub(crate) async fn run<T: FromRedisValue>(
+    pub(crate) async fn run<T: FromRedisValue, A: ToRedisArgs + Sync>(
         &self,
         conn: Conn,
         keys: &[&[u8]],
-        args: &[u64],
+        args: &[A],
     ) -> RedisResult<T> {
         match conn {
             Conn::Single(mut c) => self.run_with(&mut c, keys, args).await,
@@ -62,11 +66,11 @@ impl Script {
 
     /// Runs the script: EVALSHA, and EVAL (which loads it) when Redis
     /// answers NOSCRIPT (after a restart, a `SCRIPT FLUSH`, a failover).
-    async fn run_with<C: ConnectionLike + Send, T: FromRedisValue>(
+    async fn run_with<C: ConnectionLike + Send, T: FromRedisValue, A: ToRedisArgs + Sync>(
         &self,
         conn: &mut C,
         keys: &[&[u8]],
-        args: &[u64],
+        args: &[A],
     ) -> RedisResult<T> {
         let command = |name: &str, script: &str| {
             let mut cmd = redis::cmd(name);
@@ -75,7 +79,7 @@ impl Script {
                 cmd.arg(*key);
             }
             for arg in args {
-                cmd.arg(*arg);
+                cmd.arg(arg);
             }
             cmd
         };

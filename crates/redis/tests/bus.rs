@@ -98,7 +98,7 @@ async fn invalidations_of_keys_tags_and_everything_reach_the_other_instance() {
     .await;
     assert!(b.cache().get(&2).await.is_some());
 
-    a.invalidate_tag("shelf-0");
+    a.invalidate_tag("shelf-0").await;
     eventually("shelf-0 gone on B", async || {
         b.cache().get(&2).await.is_none()
     })
