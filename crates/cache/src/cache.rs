@@ -272,7 +272,11 @@ where
         Timeline {
             fresh_for,
             stale_for,
-            keep_for: self.config.keep_for(fresh_for.saturating_add(stale_for)),
+            keep_for: {
+                let stale_end = fresh_for.saturating_add(stale_for);
+                self.fail_safe_of(options)
+                    .map_or(stale_end, |(max_age, _)| stale_end.max(max_age))
+            },
             eager_after: self
                 .config
                 .eager_refresh

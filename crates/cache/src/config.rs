@@ -254,25 +254,6 @@ impl CacheConfig {
         }
         Ok(())
     }
-
-    /// How long an entry is kept for: the stale window's end, or the
-    /// fail-safe age when that is longer.
-    /// How long an entry whose stale window ends `stale_end` after it was
-    /// stored is kept: to then, or to the fail-safe age when later.
-    pub(crate) fn keep_for(&self, stale_end: Duration) -> Duration {
-        match self.fail_safe_max_age {
-            Some(max_age) => stale_end.max(max_age),
-            None => stale_end,
-        }
-    }
-
-    /// The age up to which a value may stand in for a failed or rejected fetch.
-    pub(crate) fn fallback_age(&self, fresh_for: Duration) -> Duration {
-        match self.fail_safe_max_age {
-            Some(max_age) => max_age,
-            None => fresh_for.saturating_add(self.stale_for),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -374,29 +355,5 @@ mod tests {
         for (config, field) in cases {
             assert_eq!(field_of(&config), field, "{config:?}");
         }
-    }
-
-    #[test]
-    fn keep_for_covers_the_stale_window_and_fail_safe() {
-        let config = CacheConfig {
-            stale_for: Duration::from_secs(30),
-            ..CacheConfig::default()
-        };
-        assert_eq!(
-            config.keep_for(Duration::from_secs(60) + config.stale_for),
-            Duration::from_secs(90)
-        );
-        let config = CacheConfig {
-            fail_safe_max_age: Some(Duration::from_secs(3600)),
-            ..config
-        };
-        assert_eq!(
-            config.keep_for(Duration::from_secs(60)),
-            Duration::from_secs(3600)
-        );
-        assert_eq!(
-            config.fallback_age(Duration::from_secs(60)),
-            Duration::from_secs(3600)
-        );
     }
 }

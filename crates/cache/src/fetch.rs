@@ -15,7 +15,7 @@ use crate::entry::Claim;
 use crate::flight::{Landing, Leader, Role};
 use crate::snapshot::bump;
 use crate::store::{Key, Store};
-use crate::{Cached, Entry, FetchOptions, Freshness, StaleReason};
+use crate::{Cached, Entry, FailSafe, FetchOptions, Freshness, StaleReason};
 
 /// Which of two futures finished first.
 pub(crate) enum Either<A, B> {
@@ -92,7 +92,7 @@ where
             (_, Outcome::Failure) => {
                 bump(&self.stats.fetch_errors);
                 if !rejected && let Some(entry) = fallback {
-                    self.fail_safe(entry, Some(leader.key()));
+                    self.fail_safe(entry, Some(leader.key()), options);
                 }
             }
             _ => {}
@@ -144,25 +144,54 @@ where
         &self,
         work: F,
         candidate: Option<&Arc<Entry<V>>>,
+        options: &FetchOptions,
     ) -> Option<F::Output> {
-        let Some(soft) = self.soft_timeout_for(candidate) else {
+        let Some(soft) = self.soft_timeout_for(candidate, options) else {
             return Some(work.await);
         };
         let mut work = pin!(work);
         match race(work.as_mut(), time::sleep(soft)).await {
             Either::Left(out) => Some(out),
-            Either::Right(()) if self.soft_timeout_for(candidate).is_some() => None,
+            Either::Right(()) if self.soft_timeout_for(candidate, options).is_some() => None,
             Either::Right(()) => Some(work.await),
         }
     }
 
     /// The soft timeout, when a stale value could be served after it.
-    pub(crate) fn soft_timeout_for(&self, candidate: Option<&Arc<Entry<V>>>) -> Option<Duration> {
-        let soft = self.config.soft_timeout.filter(|_| has_runtime())?;
+    pub(crate) fn soft_timeout_for(
+        &self,
+        candidate: Option<&Arc<Entry<V>>>,
+        options: &FetchOptions,
+    ) -> Option<Duration> {
+        let soft = options
+            .soft_timeout_override()
+            .or(self.config.soft_timeout)
+            .filter(|_| has_runtime())?;
         let entry = candidate?;
         entry
-            .usable_as_fallback(self.now(), self.config.fallback_age(self.config.fresh_for))
+            .usable_as_fallback(self.now(), self.fallback_age(options))
             .then_some(soft)
+    }
+
+    /// The call's fail-safe (max age, throttle): its own, or the cache's.
+    pub(crate) fn fail_safe_of(&self, options: &FetchOptions) -> Option<(Duration, Duration)> {
+        match options.fail_safe_override() {
+            Some(FailSafe::Off) => None,
+            Some(FailSafe::On { max_age, throttle }) => Some((max_age, throttle)),
+            None => self
+                .config
+                .fail_safe_max_age
+                .map(|max_age| (max_age, self.config.fail_safe_throttle)),
+        }
+    }
+
+    /// The age up to which a value may stand in for a failed or rejected
+    /// fetch of this call.
+    fn fallback_age(&self, options: &FetchOptions) -> Duration {
+        match self.fail_safe_of(options) {
+            Some((max_age, _)) => max_age,
+            None => self.config.fresh_for.saturating_add(self.config.stale_for),
+        }
     }
 
     /// The stale value served when the soft timeout passes first.
@@ -185,6 +214,7 @@ where
         &self,
         landing: Landing<V, E>,
         candidate: Option<&Arc<Entry<V>>>,
+        options: &FetchOptions,
     ) -> Option<Result<Cached<V>, Error<E>>> {
         let Landing::Done {
             result,
@@ -196,7 +226,7 @@ where
         };
         if (rejected || outcome == Outcome::Failure)
             && let Some(entry) = candidate
-            && let Some(served) = self.fall_back(entry, rejected, &result)
+            && let Some(served) = self.fall_back(entry, rejected, &result, options)
         {
             return Some(Ok(served));
         }
@@ -210,11 +240,12 @@ where
         entry: &Entry<V>,
         rejected: bool,
         result: &Result<V, Error<E>>,
+        options: &FetchOptions,
     ) -> Option<Cached<V>> {
         let now = self.now();
         if rejected {
             if !self.config.degrade_on_rejection
-                || !entry.usable_as_fallback(now, self.config.fallback_age(self.config.fresh_for))
+                || !entry.usable_as_fallback(now, self.fallback_age(options))
             {
                 return None;
             }
@@ -229,7 +260,7 @@ where
         }
         // The fetch's leader throttled the entry it was to replace; this
         // caller's may be another (it looked the key up at another moment).
-        if !self.fail_safe(entry, None) {
+        if !self.fail_safe(entry, None, options) {
             return None;
         }
         bump(&self.stats.stale_fallbacks);
@@ -241,15 +272,19 @@ where
     /// period from now. Warns once per episode, naming the key only with
     /// `log_keys`. Returns whether the entry stands in: `false` when
     /// fail-safe is off or the value too old.
-    pub(crate) fn fail_safe(&self, entry: &Entry<V>, key: Option<&K>) -> bool {
-        let Some(max_age) = self.config.fail_safe_max_age else {
+    pub(crate) fn fail_safe(
+        &self,
+        entry: &Entry<V>,
+        key: Option<&K>,
+        options: &FetchOptions,
+    ) -> bool {
+        let Some((max_age, throttle)) = self.fail_safe_of(options) else {
             return false;
         };
         let now = self.now();
         if !entry.usable_as_fallback(now, max_age) {
             return false;
         }
-        let throttle = self.config.fail_safe_throttle;
         let until = now.saturating_add(nanos(throttle));
         if entry.throttle(now, until) {
             self.tell(&crate::CacheEvent::FailSafe { key });
@@ -318,7 +353,7 @@ where
                         let landing = inner
                             .lead(&leader, &options, fetch(), candidate.as_ref())
                             .await;
-                        if let Some(served) = inner.resolve(landing, candidate.as_ref()) {
+                        if let Some(served) = inner.resolve(landing, candidate.as_ref(), &options) {
                             return served;
                         }
                         continue;
@@ -341,13 +376,13 @@ where
                 }
             };
             let Some(landing) = inner
-                .within_soft_timeout(flight.wait(), candidate.as_ref())
+                .within_soft_timeout(flight.wait(), candidate.as_ref(), &options)
                 .await
             else {
                 let entry = candidate.expect("a soft timeout is only armed with a stale value");
                 return Ok(inner.soft_timeout_fallback(&entry));
             };
-            if let Some(served) = inner.resolve(landing, candidate.as_ref()) {
+            if let Some(served) = inner.resolve(landing, candidate.as_ref(), &options) {
                 return served;
             }
         }
@@ -423,7 +458,7 @@ mod tests {
         };
         // Another fetch fails, and throttles the entry, after this caller
         // looked it up and before it leads.
-        assert!(inner.fail_safe(&entry, None));
+        assert!(inner.fail_safe(&entry, None, &FetchOptions::new()));
         let Role::Lead(leader) = inner.flights.join_or_lead(&1, inner.tags.generation()) else {
             panic!("no flight for the key");
         };

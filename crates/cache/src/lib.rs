@@ -94,7 +94,7 @@ pub use cached::{Cached, Freshness, StaleReason};
 pub use config::CacheConfig;
 pub use entry::Entry;
 pub use event::CacheEvent;
-pub use options::FetchOptions;
+pub use options::{FailSafe, FetchOptions};
 pub use snapshot::CacheSnapshot;
 #[cfg(feature = "quick_cache")]
 pub use store::QuickCacheStore;

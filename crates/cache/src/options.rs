@@ -8,10 +8,14 @@ use std::time::Duration;
 use crate::Tag;
 
 /// How the value a call fetches is stored and fetched: its tags, and its own
-/// fresh time, stale window and hard timeout in place of the cache's.
+/// fresh time, stale window, soft and hard timeouts and fail-safe in place
+/// of the cache's.
 ///
-/// Only the options of the caller that runs the fetch apply; callers that
-/// join it share its entry.
+/// What is stored (tags, fresh time, stale window, fail-safe age) and the
+/// hard timeout follow the options of the caller that runs the fetch;
+/// callers that join it share its entry. What each caller is served — a
+/// stale value at its soft timeout, or in place of a failed fetch — follows
+/// its own.
 ///
 /// ```
 /// use std::time::Duration;
@@ -29,9 +33,26 @@ pub struct FetchOptions {
     fresh_for: Option<Duration>,
     stale_for: Option<Duration>,
     hard_timeout: Option<Duration>,
+    soft_timeout: Option<Duration>,
+    fail_safe: Option<FailSafe>,
     /// Set by an aged fetch ([`Cache::get_or_fetch_aged`](crate::Cache::get_or_fetch_aged)):
     /// how old the value it found already was.
     age: Option<AgeCell>,
+}
+
+/// A call's own fail-safe, in place of the cache's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailSafe {
+    /// No fail-safe for the call ([`FetchOptions::without_fail_safe`]).
+    Off,
+    /// A value up to `max_age` old stands in for a failed fetch, and no
+    /// fetch is tried again for `throttle` ([`FetchOptions::fail_safe`]).
+    On {
+        /// The oldest value that may stand in.
+        max_age: Duration,
+        /// How long a failure holds further fetches back.
+        throttle: Duration,
+    },
 }
 
 /// Where an aged fetch leaves its value's age for the store that follows.
@@ -103,6 +124,40 @@ impl FetchOptions {
     pub fn hard_timeout(mut self, limit: Duration) -> Self {
         self.hard_timeout = Some(limit);
         self
+    }
+
+    /// Serves a stale value at hand once this call's fetch has taken
+    /// `limit`, in place of the cache's `soft_timeout` (the fetch goes on
+    /// and updates the entry).
+    pub fn soft_timeout(mut self, limit: Duration) -> Self {
+        self.soft_timeout = Some(limit);
+        self
+    }
+
+    /// Fail-safe for this call's entry, in place of the cache's: a value
+    /// up to `max_age` old stands in for a failed fetch, and no fetch is
+    /// tried again for `throttle`.
+    pub fn fail_safe(mut self, max_age: Duration, throttle: Duration) -> Self {
+        self.fail_safe = Some(FailSafe::On { max_age, throttle });
+        self
+    }
+
+    /// No fail-safe for this call, whatever the cache's: a failed fetch's
+    /// error reaches the caller (a value in the stale window is still
+    /// served while it is refreshed).
+    pub fn without_fail_safe(mut self) -> Self {
+        self.fail_safe = Some(FailSafe::Off);
+        self
+    }
+
+    /// The soft timeout set, if any.
+    pub fn soft_timeout_override(&self) -> Option<Duration> {
+        self.soft_timeout
+    }
+
+    /// The fail-safe set, if any.
+    pub fn fail_safe_override(&self) -> Option<FailSafe> {
+        self.fail_safe
     }
 
     /// The stale window set, if any.

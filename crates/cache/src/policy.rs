@@ -191,7 +191,11 @@ where
                     let leader = match relaunch.take() {
                         // With a stale value and a soft timeout the caller may
                         // leave before the fetch ends: run it where it can go on.
-                        Some(relaunch) if inner.soft_timeout_for(candidate.as_ref()).is_some() => {
+                        Some(relaunch)
+                            if inner
+                                .soft_timeout_for(candidate.as_ref(), &options)
+                                .is_some() =>
+                        {
                             let flight = Arc::clone(leader.flight());
                             let job = LeadJob {
                                 leader,
@@ -200,14 +204,19 @@ where
                             match self.hand_over(Some(relaunch), job) {
                                 None => {
                                     let Some(landing) = inner
-                                        .within_soft_timeout(flight.wait(), candidate.as_ref())
+                                        .within_soft_timeout(
+                                            flight.wait(),
+                                            candidate.as_ref(),
+                                            &options,
+                                        )
                                         .await
                                     else {
                                         let entry =
                                             candidate.expect("armed only with a stale value");
                                         return Ok(inner.soft_timeout_fallback(&entry));
                                     };
-                                    if let Some(served) = inner.resolve(landing, candidate.as_ref())
+                                    if let Some(served) =
+                                        inner.resolve(landing, candidate.as_ref(), &options)
                                     {
                                         return served;
                                     }
@@ -219,26 +228,28 @@ where
                         _ => leader,
                     };
                     let run = inner.lead(&leader, &options, fetch(), candidate.as_ref());
-                    let Some(landing) = inner.within_soft_timeout(run, candidate.as_ref()).await
+                    let Some(landing) = inner
+                        .within_soft_timeout(run, candidate.as_ref(), &options)
+                        .await
                     else {
                         // The fetch ends with this call; a follower takes over.
                         let entry = candidate.expect("armed only with a stale value");
                         return Ok(inner.soft_timeout_fallback(&entry));
                     };
-                    if let Some(served) = inner.resolve(landing, candidate.as_ref()) {
+                    if let Some(served) = inner.resolve(landing, candidate.as_ref(), &options) {
                         return served;
                     }
                 }
                 Role::Follow(flight) => {
                     bump(&inner.stats.coalesced);
                     let Some(landing) = inner
-                        .within_soft_timeout(flight.wait(), candidate.as_ref())
+                        .within_soft_timeout(flight.wait(), candidate.as_ref(), &options)
                         .await
                     else {
                         let entry = candidate.expect("armed only with a stale value");
                         return Ok(inner.soft_timeout_fallback(&entry));
                     };
-                    if let Some(served) = inner.resolve(landing, candidate.as_ref()) {
+                    if let Some(served) = inner.resolve(landing, candidate.as_ref(), &options) {
                         return served;
                     }
                     // The leader went away: look again, and maybe lead.
@@ -289,7 +300,7 @@ where
         // Given back: the next refresh may run once any throttle set ends.
         drop(claim);
         inner
-            .resolve(landing, Some(&entry))
+            .resolve(landing, Some(&entry), &FetchOptions::new())
             .unwrap_or_else(|| Err(Shed::new(inner.config.name.clone(), None).into()))
     }
 
@@ -314,7 +325,7 @@ where
             )
             .await;
         inner
-            .resolve(landing, job.candidate.as_ref())
+            .resolve(landing, job.candidate.as_ref(), &FetchOptions::new())
             .unwrap_or_else(|| Err(Shed::new(inner.config.name.clone(), None).into()))
     }
 
