@@ -227,7 +227,7 @@ impl<K, V, E, C, S> CacheBuilder<K, V, E, C, S> {
     /// let counted = Arc::clone(&hits);
     /// let cache = Cache::<u32, u32, String>::builder()
     ///     .on_event(move |event| {
-    ///         if matches!(event, CacheEvent::Hit) {
+    ///         if matches!(event, CacheEvent::Hit { .. }) {
     ///             counted.fetch_add(1, Ordering::Relaxed);
     ///         }
     ///     })

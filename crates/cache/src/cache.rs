@@ -197,7 +197,7 @@ where
     #[inline]
     pub(crate) async fn lookup(&self, key: &K, refreshes: Refreshes) -> Lookup<V> {
         let entry = self.store.get(key).await;
-        self.judge(entry, refreshes)
+        self.judge(key, entry, refreshes)
     }
 
     /// What the caller of a lookup that found `entry` is served. Always
@@ -205,15 +205,20 @@ where
     /// in registers (see [`Get`](crate::get::Get)).
     #[allow(clippy::inline_always)]
     #[inline(always)]
-    pub(crate) fn judge(&self, entry: Option<Arc<Entry<V>>>, refreshes: Refreshes) -> Lookup<V> {
+    pub(crate) fn judge(
+        &self,
+        key: &K,
+        entry: Option<Arc<Entry<V>>>,
+        refreshes: Refreshes,
+    ) -> Lookup<V> {
         let Some(entry) = entry else {
             bump(&self.stats.misses);
-            self.tell(&CacheEvent::Miss);
+            self.tell(&CacheEvent::Miss { key });
             return Lookup::Miss(None);
         };
         if entry.is_revoked() || !self.tags.is_valid(entry.generation(), entry.tags()) {
             bump(&self.stats.misses);
-            self.tell(&CacheEvent::Miss);
+            self.tell(&CacheEvent::Miss { key });
             return Lookup::Miss(None);
         }
         let now = self.now();
@@ -221,7 +226,7 @@ where
         match entry.phase(now) {
             Phase::Fresh => {
                 self.stats.hits.add(1);
-                self.tell(&CacheEvent::Hit);
+                self.tell(&CacheEvent::Hit { key });
                 let served = Cached::new(entry.value().clone(), Freshness::Fresh { age });
                 if refreshes == Refreshes::StaleAndEager
                     && entry.wants_eager_refresh(now)
@@ -234,7 +239,7 @@ where
             }
             Phase::Stale => {
                 bump(&self.stats.stale_hits);
-                self.tell(&CacheEvent::StaleHit);
+                self.tell(&CacheEvent::StaleHit { key });
                 let served = stale(&entry, age, StaleReason::Revalidating);
                 if refreshes != Refreshes::None && entry.claim_refresh(now) {
                     Lookup::ServedRefresh(served, Claim::new(entry))
@@ -244,17 +249,17 @@ where
             }
             Phase::Throttled => {
                 bump(&self.stats.stale_hits);
-                self.tell(&CacheEvent::StaleHit);
+                self.tell(&CacheEvent::StaleHit { key });
                 Lookup::Served(stale(&entry, age, StaleReason::FetchFailed))
             }
             Phase::Expired => {
                 bump(&self.stats.misses);
-                self.tell(&CacheEvent::Miss);
+                self.tell(&CacheEvent::Miss { key });
                 Lookup::Miss(Some(entry))
             }
             Phase::Gone => {
                 bump(&self.stats.misses);
-                self.tell(&CacheEvent::Miss);
+                self.tell(&CacheEvent::Miss { key });
                 Lookup::Miss(None)
             }
         }

@@ -7,12 +7,21 @@ use std::sync::Arc;
 #[non_exhaustive]
 pub enum CacheEvent<'a, K> {
     /// A lookup served a fresh value.
-    Hit,
+    Hit {
+        /// The key.
+        key: &'a K,
+    },
     /// A lookup served a stale value (in the stale window, or within a
     /// fail-safe throttle).
-    StaleHit,
+    StaleHit {
+        /// The key.
+        key: &'a K,
+    },
     /// A lookup found nothing servable: a fetch follows or is joined.
-    Miss,
+    Miss {
+        /// The key.
+        key: &'a K,
+    },
     /// A fetch's value was stored (a miss filled, or a refresh done).
     Stored {
         /// The key.

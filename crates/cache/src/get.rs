@@ -73,7 +73,7 @@ where
             *this.key,
             cx
         ));
-        Poll::Ready(match this.inner.judge(entry, Refreshes::None) {
+        Poll::Ready(match this.inner.judge(this.key, entry, Refreshes::None) {
             Lookup::Served(value) | Lookup::ServedRefresh(value, _) => Some(value),
             Lookup::Miss(_) => None,
         })

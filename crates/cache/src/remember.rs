@@ -102,7 +102,11 @@ where
         let mut this = self.project();
         if let StepProj::Looking { found } = this.step.as_mut().project() {
             let entry = ready!(poll_lookup(this.look, found, *this.cache, *this.key, cx));
-            match this.cache.inner.judge(entry, Refreshes::StaleAndEager) {
+            match this
+                .cache
+                .inner
+                .judge(this.key, entry, Refreshes::StaleAndEager)
+            {
                 Lookup::Served(value) => return Poll::Ready(Ok(value)),
                 // A hit that claims a refresh, or a miss: `remember_from`
                 // handles both from the lookup already made.

@@ -20,9 +20,9 @@ async fn every_kind_of_event_reaches_the_hook_in_order() {
         .fail_safe(secs(600), secs(5))
         .on_event(move |event| {
             let line = match event {
-                CacheEvent::Hit => "hit".to_owned(),
-                CacheEvent::StaleHit => "stale".to_owned(),
-                CacheEvent::Miss => "miss".to_owned(),
+                CacheEvent::Hit { key } => format!("hit {key}"),
+                CacheEvent::StaleHit { key } => format!("stale {key}"),
+                CacheEvent::Miss { key } => format!("miss {key}"),
                 CacheEvent::Stored { key } => format!("stored {key}"),
                 CacheEvent::FailSafe { key } => format!("fail-safe {key:?}"),
                 _ => "other".to_owned(),
@@ -42,12 +42,12 @@ async fn every_kind_of_event_reaches_the_hook_in_order() {
     assert_eq!(
         *log.lock().unwrap(),
         [
-            "miss",
+            "miss 1",
             "stored 1",
-            "hit",
-            "stale",
+            "hit 1",
+            "stale 1",
             "stored 1",
-            "miss",
+            "miss 1",
             "fail-safe Some(1)"
         ]
     );
