@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use steadfast_core::{Error, Policy, RateLimited};
+use steadfast_core::{
+    Classifier, Context, DefaultClassifier, Error, MissingKey, Next, Outcome, Policy, RateLimited,
+    classify,
+};
 use steadfast_ratelimit::{Lockout, LockoutConfig};
 
 use crate::WhenDown;
@@ -49,19 +52,26 @@ impl<K> std::fmt::Debug for Shared<K> {
 /// [`RedisRateLimiter`](crate::RedisRateLimiter)), `when_down` decides:
 /// `Local` keeps the record in this instance's memory, `Open` locks
 /// nobody out, `Closed` refuses every check.
-pub struct RedisLockout<K> {
+///
+/// As a [`Policy`] (keyed by the call's [`Context`] key, `K`), it refuses a
+/// locked-out key and records each call's outcome as `C` classifies it (by
+/// default an error is a failure): a login endpoint's pipeline. A success
+/// costs a round trip only when the key has a record to forget.
+pub struct RedisLockout<K, C = DefaultClassifier> {
     shared: Arc<Shared<K>>,
+    classifier: C,
 }
 
-impl<K> Clone for RedisLockout<K> {
+impl<K, C: Clone> Clone for RedisLockout<K, C> {
     fn clone(&self) -> Self {
         RedisLockout {
             shared: Arc::clone(&self.shared),
+            classifier: self.classifier.clone(),
         }
     }
 }
 
-impl<K> std::fmt::Debug for RedisLockout<K> {
+impl<K, C> std::fmt::Debug for RedisLockout<K, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisLockout")
             .field("name", &self.shared.config.name)
@@ -114,7 +124,20 @@ impl<K: Display> RedisLockout<K> {
                 config,
                 key: PhantomData,
             }),
+            classifier: DefaultClassifier,
         })
+    }
+}
+
+impl<K: Display, C> RedisLockout<K, C> {
+    /// The same lockout, the outcomes of calls through it as a policy
+    /// judged by `classifier` (a wrong password an error, a server error
+    /// not counted: [`Outcome::Ignore`]).
+    pub fn classifier<C2>(self, classifier: C2) -> RedisLockout<K, C2> {
+        RedisLockout {
+            shared: self.shared,
+            classifier,
+        }
     }
 
     /// Waits up to `within` for the connection to Redis.
@@ -129,7 +152,7 @@ impl<K: Display> RedisLockout<K> {
     /// One round trip of `op` (0 a success, 1 a check, 2 a failure):
     /// `(µs left locked, lockout started µs, level)`, or `None` when Redis
     /// cannot answer.
-    async fn run(&self, op: u64, key: &str) -> Option<(u64, u64, u64)> {
+    async fn run(&self, op: u64, key: &str) -> Option<(u64, u64, u64, u64)> {
         let shared = &*self.shared;
         let conn = shared.connection.get()?;
         let c = &shared.config;
@@ -142,7 +165,7 @@ impl<K: Display> RedisLockout<K> {
             micros(c.forget_after),
         ];
         let (script, key, args) = (&shared.script, key.as_bytes(), &args);
-        let answer: Result<(i64, i64, i64), Error<redis::RedisError>> = shared
+        let answer: Result<(i64, i64, i64, i64), Error<redis::RedisError>> = shared
             .guard
             .call(|| {
                 let conn = conn.clone();
@@ -150,27 +173,38 @@ impl<K: Display> RedisLockout<K> {
             })
             .await;
         let positive = |n: i64| u64::try_from(n).unwrap_or(0);
-        answer
-            .ok()
-            .map(|(left, started, level)| (positive(left), positive(started), positive(level)))
+        answer.ok().map(|(left, started, level, failures)| {
+            (
+                positive(left),
+                positive(started),
+                positive(level),
+                positive(failures),
+            )
+        })
     }
 
     /// Rejects `key` while it is locked out, saying when the lockout ends.
     pub async fn check(&self, key: &K) -> Result<(), RateLimited> {
+        self.check_record(&self.redis_key(key)).await.map(|_| ())
+    }
+
+    /// [`check`](Self::check) of a Redis key; admitted, whether the key has
+    /// a record a success should forget (always, when Redis did not answer).
+    async fn check_record(&self, redis_key: &String) -> Result<bool, RateLimited> {
         let shared = &*self.shared;
-        let redis_key = self.redis_key(key);
-        let left = if let Some((left, _, _)) = self.run(1, &redis_key).await {
-            left
-        } else {
-            shared.fallback_checks.fetch_add(1, Relaxed);
-            match shared.when_down {
-                WhenDown::Open => 0,
-                WhenDown::Closed => micros(Duration::from_secs(1)),
-                WhenDown::Local { .. } => return shared.local.check(&redis_key),
-            }
-        };
+        let (left, recorded) =
+            if let Some((left, _, level, failures)) = self.run(1, redis_key).await {
+                (left, level > 0 || failures > 0)
+            } else {
+                shared.fallback_checks.fetch_add(1, Relaxed);
+                match shared.when_down {
+                    WhenDown::Open => (0, true),
+                    WhenDown::Closed => (micros(Duration::from_secs(1)), true),
+                    WhenDown::Local { .. } => return shared.local.check(redis_key).map(|()| true),
+                }
+            };
         if left == 0 {
-            return Ok(());
+            return Ok(recorded);
         }
         shared.rejected.fetch_add(1, Relaxed);
         Err(RateLimited::lockout(
@@ -184,7 +218,7 @@ impl<K: Display> RedisLockout<K> {
         let shared = &*self.shared;
         let redis_key = self.redis_key(key);
         match self.run(2, &redis_key).await {
-            Some((_, started, level)) if started > 0 => {
+            Some((_, started, level, _)) if started > 0 => {
                 shared.lockouts.fetch_add(1, Relaxed);
                 let lockout = Duration::from_micros(started);
                 tracing::info!(policy = %shared.config.name, ?lockout, level, "key locked out");
@@ -210,7 +244,54 @@ impl<K: Display> RedisLockout<K> {
     }
 }
 
-impl<K> RedisLockout<K> {
+impl<T, E, K, C> Policy<T, E> for RedisLockout<K, C>
+where
+    T: Send,
+    E: Send,
+    K: Display + Send + Sync + 'static,
+    C: Classifier<T, E> + Send + Sync,
+{
+    // Runs the rest of the call at most once.
+    const REPEATS: bool = false;
+
+    // The trait's signature, spelled out: the future must be `Send`.
+    #[allow(clippy::manual_async_fn)]
+    fn execute<'a, N>(
+        &'a self,
+        ctx: Context<'a>,
+        next: N,
+    ) -> impl Future<Output = Result<T, Error<E>>> + Send + 'a
+    where
+        N: Next<'a, T, E>,
+        T: 'a,
+        E: 'a,
+    {
+        async move {
+            let Some(key) = ctx.key::<K>() else {
+                return Err(Error::MissingKey(MissingKey::new::<K>(
+                    self.shared.config.name.clone(),
+                )));
+            };
+            let redis_key = self.redis_key(key);
+            let recorded = self.check_record(&redis_key).await?;
+            let result = next.invoke(ctx).await;
+            if matches!(result, Err(ref e) if e.is_rejection()) {
+                return result;
+            }
+            let (outcome, result) = classify(&self.classifier, result);
+            match outcome {
+                Outcome::Failure => {
+                    self.record_failure(key).await;
+                }
+                Outcome::Success if recorded => self.record_success(key).await,
+                Outcome::Success | Outcome::Ignore => {}
+            }
+            result
+        }
+    }
+}
+
+impl<K, C> RedisLockout<K, C> {
     /// Lockouts started through Redis, refusals made, and checks the
     /// fallback answered.
     pub fn counts(&self) -> (u64, u64, u64) {

@@ -104,3 +104,66 @@ async fn without_redis_the_local_record_locks_the_key_here() {
     assert!(lockout.check(&key).await.is_err());
     assert!(lockout.counts().2 >= 4);
 }
+
+type Login = steadfast_core::Pipeline<steadfast_core::Last<RedisLockout<String>>>;
+
+/// One login attempt through `pipeline` as `user`.
+async fn attempt(
+    pipeline: &Login,
+    user: &String,
+    password_ok: bool,
+) -> Result<&'static str, steadfast_core::Error<&'static str>> {
+    use steadfast_core::{Context, Policy};
+    pipeline
+        .call_with(Context::new().with_key(user), move || async move {
+            if password_ok {
+                Ok("welcome")
+            } else {
+                Err("wrong password")
+            }
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn as_a_policy_failed_calls_lock_the_key_out_and_a_success_forgets() {
+    use steadfast_core::{Error, ErrorKind, Pipeline, Policy};
+
+    let prefix = prefix("lockout-policy");
+    let (a, b) = (
+        instance(SHARED, &prefix).await,
+        instance(SHARED, &prefix).await,
+    );
+    // A login on two instances: each guards its own calls with its pipeline.
+    let (login_a, login_b) = (Pipeline::new(a.clone()), Pipeline::new(b.clone()));
+    let (mallory, alice) = ("mallory".to_owned(), "alice".to_owned());
+    // Three wrong passwords, split across instances, lock mallory out on both.
+    for pipeline in [&login_a, &login_b, &login_a] {
+        let err = attempt(pipeline, &mallory, false).await.unwrap_err();
+        assert!(matches!(err, Error::Inner("wrong password")), "{err:?}");
+    }
+    for pipeline in [&login_a, &login_b] {
+        let err = attempt(pipeline, &mallory, true).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::RateLimited);
+        assert!(
+            err.retry_after()
+                .is_some_and(|wait| wait <= Duration::from_millis(200))
+        );
+    }
+    // Alice's two failures and a success: forgotten, two more failures do
+    // not lock her out.
+    for ok in [false, false, true, false, false] {
+        let answer = attempt(&login_b, &alice, ok).await;
+        assert_eq!(answer.is_ok(), ok);
+    }
+    assert!(attempt(&login_a, &alice, true).await.is_ok());
+    let (lockouts, _, fallback) = a.counts();
+    let (lockouts_b, _, fallback_b) = b.counts();
+    assert_eq!((lockouts + lockouts_b, fallback + fallback_b), (1, 0));
+    // A call without a key is refused: the lockout cannot tell whose it is.
+    let err = login_a
+        .call(|| async { Ok::<_, &str>("anyone") })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MissingKey);
+}
