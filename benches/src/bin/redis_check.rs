@@ -96,52 +96,101 @@ async fn main() {
 /// The cache backplane: from `invalidate` on one instance to the key gone
 /// from the other's cache, over 200 invalidations.
 async fn propagation(prefix: &str) {
-    use steadfast::cache::Cache;
-    use steadfast::redis::{BusConfig, SharedCache};
-
-    let cache = || {
-        Cache::<u64, u64, String>::builder()
-            .fresh_for(Duration::from_secs(600))
-            .build()
-            .expect("a valid cache")
-    };
-    let config = BusConfig::new(format!("{prefix}:bus"));
-    let a = SharedCache::new(URL, &config, cache()).expect("a bus");
-    let b = SharedCache::new(URL, &config, cache()).expect("a bus");
-    while !(a.bus_snapshot().subscribed && b.bus_snapshot().subscribed) {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let mut took = Vec::new();
-    for key in 0..200_u64 {
-        b.cache().insert(key, key).await;
-        let start = Instant::now();
-        a.invalidate(&key).await;
-        while b.cache().get(&key).await.is_some() {
-            tokio::task::yield_now().await;
-        }
-        took.push(start.elapsed());
-    }
-    took.sort_unstable();
-    let q = |p: f64| took[((took.len() - 1) as f64 * p) as usize];
+    let took =
+        steadfast_benches::backplane::steadfast_propagation(URL, &format!("{prefix}:bus"), 200)
+            .await;
     println!(
-        "backplane: invalidate on one instance to gone on the other, p50 {:?}, p99 {:?} (200 keys)",
-        q(0.5),
-        q(0.99)
+        "backplane: invalidate on one instance to gone on the other, p50 {:?}, p99 {:?} ({} keys, {} timed out after {:?})",
+        took.quantile(0.5).unwrap_or_default(),
+        took.quantile(0.99).unwrap_or_default(),
+        took.len(),
+        took.timeouts,
+        steadfast_benches::backplane::BOUND,
     );
+}
+
+/// Redis's own CPU time so far (user + system), from `INFO cpu`.
+async fn redis_cpu(conn: &mut redis::aio::ConnectionManager) -> Duration {
+    let info: String = redis::cmd("INFO")
+        .arg("cpu")
+        .query_async(conn)
+        .await
+        .expect("INFO");
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Duration::from_secs_f64(field("used_cpu_user") + field("used_cpu_sys"))
+}
+
+/// One case's figures at one concurrency.
+struct Case {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+    /// Redis's CPU time per operation.
+    redis_cpu: Duration,
+}
+
+/// Drives `op` as [`drive`] does and reads Redis's CPU time around it.
+async fn measure<F, Fut>(
+    info: &mut redis::aio::ConnectionManager,
+    tasks: usize,
+    secs: f64,
+    op: F,
+) -> Case
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let before = redis_cpu(info).await;
+    let (per_second, p50, p99) = drive(tasks, secs, op).await;
+    let used = redis_cpu(info).await.saturating_sub(before);
+    Case {
+        per_second,
+        p50,
+        p99,
+        redis_cpu: used.div_f64((per_second * secs).max(1.0)),
+    }
+}
+
+/// A limiter's checks of `i % 1000`, each admitted by Redis.
+fn checks(
+    limiter: &RedisRateLimiter<u64>,
+) -> impl Fn(u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
++ Send
++ Sync
++ 'static {
+    let limiter = limiter.clone();
+    move |i| {
+        let l = limiter.clone();
+        Box::pin(async move {
+            let admitted = l.check_n(&(i % 1_000), 1).await.expect("admitted");
+            assert_eq!(admitted.source, Source::Redis);
+        })
+    }
 }
 
 /// Checks per second and latency beside `INCR` and the bare script.
 async fn throughput(prefix: &str, secs: f64) {
-    let limiter =
+    let batched =
         RedisRateLimiter::<u64>::new(URL, limiter_config(prefix)).expect("a valid config");
-    assert!(
-        limiter.ready(Duration::from_secs(5)).await,
-        "Redis at {URL}"
-    );
+    let mut config = limiter_config(&format!("{prefix}:single"));
+    config.batch = false;
+    let single = RedisRateLimiter::<u64>::new(URL, config).expect("a valid config");
+    for limiter in [&batched, &single] {
+        assert!(
+            limiter.ready(Duration::from_secs(5)).await,
+            "Redis at {URL}"
+        );
+    }
     let client = redis::Client::open(URL).unwrap();
     let conn = redis::aio::ConnectionManager::new(client)
         .await
         .expect("Redis answers");
+    let mut info = conn.clone();
 
     let mut load = conn.clone();
     let sha: String = redis::cmd("SCRIPT")
@@ -153,21 +202,18 @@ async fn throughput(prefix: &str, secs: f64) {
 
     println!("redis_ratelimit_check, {secs} s per case, keys spread over 1000 users");
     println!(
-        "tasks | steadfast checks/s | p50 | p99 | INCR/s | p50 | p99 | ratio | bare EVALSHA/s | ratio"
+        "tasks | case | ops/s | p50 | p99 | checks per round trip | Redis CPU per op | ops/s ÷ INCR's"
     );
     for tasks in [1, 16, 64] {
-        let l = limiter.clone();
-        let ours = drive(tasks, secs, move |i| {
-            let l = l.clone();
-            async move {
-                let admitted = l.check_n(&(i % 1_000), 1).await.expect("admitted");
-                assert_eq!(admitted.source, Source::Redis);
-            }
-        })
-        .await;
+        let before = batched.snapshot();
+        let ours = measure(&mut info, tasks, secs, checks(&batched)).await;
+        let after = batched.snapshot();
+        let per_trip = (after.admitted - before.admitted) as f64
+            / (after.round_trips - before.round_trips).max(1) as f64;
+        let one_by_one = measure(&mut info, tasks, secs, checks(&single)).await;
         let c = conn.clone();
         let key_prefix = format!("{prefix}:incr");
-        let raw = drive(tasks, secs, move |i| {
+        let raw = measure(&mut info, tasks, secs, move |i| {
             let mut c = c.clone();
             let key = format!("{key_prefix}:{{{}}}", i % 1_000);
             async move {
@@ -182,7 +228,7 @@ async fn throughput(prefix: &str, secs: f64) {
         .await;
         // The script alone, no limiter around it: what the limiter adds.
         let (c, sha, key_prefix) = (conn.clone(), sha.clone(), format!("{prefix}:bare"));
-        let bare = drive(tasks, secs, move |i| {
+        let bare = measure(&mut info, tasks, secs, move |i| {
             let mut c = c.clone();
             let cmd = redis::cmd("EVALSHA")
                 .arg(&sha)
@@ -198,18 +244,20 @@ async fn throughput(prefix: &str, secs: f64) {
             }
         })
         .await;
-        println!(
-            "{tasks} | {:.0} | {:?} | {:?} | {:.0} | {:?} | {:?} | {:.2} | {:.0} | {:.2}",
-            ours.0,
-            ours.1,
-            ours.2,
-            raw.0,
-            raw.1,
-            raw.2,
-            ours.0 / raw.0,
-            bare.0,
-            ours.0 / bare.0
-        );
+        let line = |name: &str, case: &Case, per_trip: &str| {
+            println!(
+                "{tasks} | {name} | {:.0} | {:.0?} | {:.0?} | {per_trip} | {:.1?} | {:.2}",
+                case.per_second,
+                case.p50,
+                case.p99,
+                case.redis_cpu,
+                case.per_second / raw.per_second
+            );
+        };
+        line("steadfast", &ours, &format!("{per_trip:.1}"));
+        line("steadfast, batch off", &one_by_one, "1.0");
+        line("bare EVALSHA of gcra.lua", &bare, "1.0");
+        line("INCR", &raw, "-");
     }
 }
 

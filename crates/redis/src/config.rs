@@ -52,6 +52,12 @@ pub struct RedisLimiterConfig {
     /// Whether a key Redis refused is refused here, without a round trip,
     /// until the one-unit wait Redis gave (see the crate docs). Default on.
     pub local_refusals: bool,
+    /// Whether GCRA checks that arrive while a round trip is in flight go
+    /// together in the next, as one script call (one server only; a
+    /// cluster's checks go one by one). One task's checks are unchanged;
+    /// many tasks' cost Redis a fraction of a script call each. A queued
+    /// check waits at most twice `timeout`. Default on.
+    pub batch: bool,
     /// Shadow mode: as a policy the limiter decides and counts (its
     /// snapshot's `rejected` counts the calls it would refuse) but refuses
     /// nothing. `check_n` still answers what the limit decides. Default off.
@@ -71,6 +77,7 @@ impl RedisLimiterConfig {
             breaker_failures: 3,
             breaker_open: Duration::from_secs(1),
             local_refusals: true,
+            batch: true,
             shadow: false,
         }
     }

@@ -61,6 +61,7 @@
 //! and how to choose one.
 
 mod all_of;
+mod batch;
 mod bus;
 mod config;
 mod connection;

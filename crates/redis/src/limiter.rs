@@ -15,9 +15,9 @@ use steadfast_core::{
 use steadfast_ratelimit::{Algorithm, KeyedRateLimiter};
 
 use crate::config::{RedisLimiterConfig, WhenDown};
-use crate::connection::Connection;
+use crate::connection::{Conn, Connection};
 use crate::refusals::Refusals;
-use crate::script::Script;
+use crate::script::{Answer, Script};
 use crate::snapshot::RedisLimiterSnapshot;
 
 /// Where an admitted call's decision came from.
@@ -84,6 +84,10 @@ pub(crate) struct Shared {
     pub(crate) interval_us: u64,
     pub(crate) connection: Connection,
     script: Script,
+    /// Several checks at once (`gcra_batch.lua`).
+    pub(crate) batch_script: Script,
+    /// Checks waiting for the round trip in flight.
+    pub(crate) batcher: crate::batch::Batcher,
     /// The several-limits script (`all_of.lua`), sent through this limiter
     /// when it is the first of an `all_of`.
     pub(crate) all_of: Script,
@@ -102,6 +106,7 @@ pub(crate) struct Counters {
     pub(crate) rejected: AtomicU64,
     local_refusals: AtomicU64,
     round_trips: AtomicU64,
+    pub(crate) batched: AtomicU64,
     redis_errors: AtomicU64,
     fallback_checks: AtomicU64,
 }
@@ -188,6 +193,8 @@ impl<K: Display> RedisRateLimiter<K> {
                 config,
                 connection,
                 script: Script::new(script),
+                batch_script: Script::new(crate::script::GCRA_BATCH),
+                batcher: crate::batch::Batcher::default(),
                 all_of: Script::new(crate::script::ALL_OF),
                 guard,
                 breaker,
@@ -244,28 +251,10 @@ impl<K: Display> RedisRateLimiter<K> {
             return Err(RateLimited::new(name.clone(), until - now));
         }
         let answer = match shared.connection.get() {
-            Some(conn) => {
-                let script = &shared.script;
-                let args = &shared.script_args(cost);
-                let key = &redis_key;
-                shared
-                    .guard
-                    .call(|| {
-                        let conn = conn.clone();
-                        async move { script.check(conn, key, args).await }
-                    })
-                    .await
-                    .inspect(|_| {
-                        shared.counters.round_trips.fetch_add(1, Relaxed);
-                    })
-                    .inspect_err(|err| {
-                        if matches!(err, Error::Inner(_) | Error::Timeout(_)) {
-                            shared.counters.round_trips.fetch_add(1, Relaxed);
-                            shared.counters.redis_errors.fetch_add(1, Relaxed);
-                        }
-                    })
-                    .map_err(Some)
+            Some(conn) if shared.batches(&conn) => {
+                crate::batch::check(&self.shared, conn, &redis_key, cost).await
             }
+            Some(conn) => shared.single(conn, &redis_key, cost).await,
             None => Err(None),
         };
         match answer {
@@ -290,7 +279,7 @@ impl<K: Display> RedisRateLimiter<K> {
                     ))
                 }
             }
-            Err(err) => self.fallback(&redis_key, cost, err.as_ref()),
+            Err(err) => self.fallback(&redis_key, cost, err.as_deref()),
         }
     }
 
@@ -301,12 +290,12 @@ impl<K: Display> RedisRateLimiter<K> {
         &self,
         redis_key: &Vec<u8>,
         cost: u32,
-        err: Option<&Error<redis::RedisError>>,
+        err: Option<&str>,
     ) -> Result<Admitted, RateLimited> {
         let shared = &*self.shared;
         shared.counters.fallback_checks.fetch_add(1, Relaxed);
         if !shared.on_fallback.load(Relaxed) && !shared.on_fallback.swap(true, Relaxed) {
-            let error = err.map_or_else(|| "not connected".to_owned(), ToString::to_string);
+            let error = err.unwrap_or("not connected");
             tracing::warn!(
                 policy = %shared.config.name,
                 error,
@@ -346,6 +335,52 @@ impl<K: Display> RedisRateLimiter<K> {
 }
 
 impl Shared {
+    /// Whether checks on `conn` queue into batches while one is in flight:
+    /// GCRA on one server, with `batch` on (a cluster's keys are in many
+    /// slots; one script call must keep to one).
+    fn batches(&self, conn: &Conn) -> bool {
+        self.config.batch
+            && self.config.algorithm == Algorithm::Gcra
+            && matches!(conn, Conn::Single(_))
+    }
+
+    /// One check of `key` as its own script call, through the guard.
+    pub(crate) async fn single(
+        &self,
+        conn: Conn,
+        key: &[u8],
+        cost: u32,
+    ) -> Result<Answer, crate::batch::Failure> {
+        let (script, args) = (&self.script, &self.script_args(cost));
+        let answer = self
+            .guard
+            .call(|| {
+                let conn = conn.clone();
+                async move { script.check(conn, key, args).await }
+            })
+            .await;
+        self.count_round_trip(answer.as_ref().err());
+        answer.map_err(|err| match err {
+            Error::CircuitOpen(_) => None,
+            err => Some(Arc::from(err.to_string())),
+        })
+    }
+
+    /// Counts a round trip that was made (answered, failed or timed out;
+    /// not one the open breaker refused).
+    pub(crate) fn count_round_trip(&self, err: Option<&Error<redis::RedisError>>) {
+        match err {
+            None => {
+                self.counters.round_trips.fetch_add(1, Relaxed);
+            }
+            Some(Error::Inner(_) | Error::Timeout(_)) => {
+                self.counters.round_trips.fetch_add(1, Relaxed);
+                self.counters.redis_errors.fetch_add(1, Relaxed);
+            }
+            Some(_) => {}
+        }
+    }
+
     /// The script's arguments for a call of `cost`.
     fn script_args(&self, cost: u32) -> [u64; 4] {
         let config = &self.config;
@@ -386,8 +421,10 @@ impl<K> Inspect for RedisRateLimiter<K> {
             rejected: c.rejected.load(Relaxed),
             local_refusals: c.local_refusals.load(Relaxed),
             round_trips: c.round_trips.load(Relaxed),
+            batched: c.batched.load(Relaxed),
             redis_errors: c.redis_errors.load(Relaxed),
-            script_reloads: self.shared.script.reloads.load(Relaxed),
+            script_reloads: self.shared.script.reloads.load(Relaxed)
+                + self.shared.batch_script.reloads.load(Relaxed),
             fallback_active: self.shared.on_fallback.load(Relaxed),
             fallback_checks: c.fallback_checks.load(Relaxed),
         }

@@ -9,6 +9,8 @@ use crate::connection::Conn;
 
 /// One limit's check (see `gcra.lua` for its logic, line by line).
 pub(crate) const GCRA: &str = include_str!("gcra.lua");
+/// Several checks of one GCRA limiter in one call (`gcra_batch.lua`).
+pub(crate) const GCRA_BATCH: &str = include_str!("gcra_batch.lua");
 /// One window limit's check (`window.lua`).
 pub(crate) const WINDOW: &str = include_str!("window.lua");
 /// Several limits' check, all or none (`all_of.lua`).
@@ -95,15 +97,20 @@ impl Script {
     /// One check of `key` with this script's arguments (`gcra.lua`:
     /// interval, burst, cost; `window.lua`: window, limit, cost, sliding).
     pub(crate) async fn check(&self, conn: Conn, key: &[u8], args: &[u64]) -> RedisResult<Answer> {
-        let (admitted, wait, one, remaining): (u8, i64, i64, i64) =
+        let (admitted, wait, one, remaining): (i64, i64, i64, i64) =
             self.run(conn, &[key], args).await?;
+        Ok(Script::answer_of(&[admitted, wait, one, remaining]))
+    }
+
+    /// One check's answer from the script's four numbers.
+    pub(crate) fn answer_of(n: &[i64]) -> Answer {
         // A negative wait is "never".
         let wait_of = |n: i64| u64::try_from(n).unwrap_or(u64::MAX);
-        Ok(Answer {
-            admitted: admitted == 1,
-            wait_us: wait_of(wait),
-            one_us: wait_of(one),
-            remaining: u64::try_from(remaining).unwrap_or(0),
-        })
+        Answer {
+            admitted: n[0] == 1,
+            wait_us: wait_of(n[1]),
+            one_us: wait_of(n[2]),
+            remaining: u64::try_from(n[3]).unwrap_or(0),
+        }
     }
 }

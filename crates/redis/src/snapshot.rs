@@ -17,6 +17,9 @@ pub struct RedisLimiterSnapshot {
     pub local_refusals: u64,
     /// Round trips to Redis (answered or not).
     pub round_trips: u64,
+    /// Checks Redis answered in a batch (several checks that queued while
+    /// another round trip was in flight, sent as one).
+    pub batched: u64,
     /// Round trips that failed or timed out.
     pub redis_errors: u64,
     /// Times the script was loaded again (Redis had lost it: a restart).

@@ -78,6 +78,53 @@ async fn killed_then_restarted_redis_falls_back_and_returns() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_queued_in_batches_when_redis_dies_are_all_answered_in_bounded_time() {
+    let port = free_port();
+    let server = Server::start(port);
+    let mut config = config("batch-kill", Quota::per_hour(100_000).burst(100_000));
+    config.when_down = WhenDown::Local { instances: 1 };
+    config.timeout = Duration::from_millis(100);
+    let limiter = connected(&server.url(), config).await;
+    let killer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        server.kill();
+    });
+    // 32 tasks checking through the kill: some queued behind a round trip
+    // that never comes back.
+    let mut tasks = Vec::new();
+    for task in 0..32 {
+        let limiter = limiter.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut slowest = Duration::ZERO;
+            let mut local = 0;
+            for round in 0..40 {
+                let started = Instant::now();
+                let answer = limiter.check_n(&format!("user-{}", (task + round) % 8), 1).await;
+                slowest = slowest.max(started.elapsed());
+                if answer.unwrap().source == Source::Local {
+                    local += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            (slowest, local)
+        }));
+    }
+    killer.await.unwrap();
+    let mut local = 0;
+    for task in tasks {
+        let (slowest, answered_locally) = task.await.unwrap();
+        // Queued behind the round trip in flight, then in its own batch:
+        // each bounded by the 100 ms timeout.
+        assert!(slowest < Duration::from_millis(400), "a check took {slowest:?}");
+        local += answered_locally;
+    }
+    assert!(local > 0, "the fallback answered after the kill");
+    let s = limiter.snapshot();
+    assert_eq!(s.admitted, 32 * 40, "every check answered, all admitted");
+    assert!(s.fallback_active && s.batched > 0, "{s:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_local_fallback_has_this_instances_share_of_the_quota() {
     let mut config = config("share", Quota::per_hour(100).burst(10));
     config.when_down = WhenDown::Local { instances: 3 };

@@ -214,3 +214,73 @@ async fn window_decisions_match_the_in_memory_windows() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_from_many_tasks_go_in_batches_and_admit_exactly_the_quota() {
+    // Forty units an hour for each of four keys, checked by 64 tasks at
+    // once with local refusals off (every check reaches Redis).
+    let mut config = config("batched", Quota::per_hour(40).burst(40));
+    config.local_refusals = false;
+    let limiter = connected(SHARED, config).await;
+    let admitted: Arc<[AtomicU32; 4]> = Arc::new(Default::default());
+    let mut tasks = Vec::new();
+    for task in 0..64_u32 {
+        let (limiter, admitted) = (limiter.clone(), Arc::clone(&admitted));
+        tasks.push(tokio::spawn(async move {
+            for round in 0..5 {
+                let key = (task + round) % 4;
+                if limiter.check_n(&format!("user-{key}"), 1).await.is_ok() {
+                    admitted[key as usize].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    for key in admitted.iter() {
+        assert_eq!(key.load(Ordering::Relaxed), 40);
+    }
+    let s = limiter.snapshot();
+    assert_eq!(s.admitted + s.rejected, 320);
+    assert_eq!((s.admitted, s.fallback_checks, s.redis_errors), (160, 0, 0));
+    assert!(s.batched > 0, "some checks queued behind others: {s:?}");
+    assert!(s.round_trips < 320, "fewer round trips than checks: {s:?}");
+}
+
+#[tokio::test]
+async fn batched_decisions_match_the_in_memory_gcra() {
+    // Checks queued together (each task's next check waits for the batch
+    // in flight) decide as one by one: every batch's answers, in order,
+    // against the model on the same arrivals.
+    let quota = Quota::per_hour(100).burst(20);
+    let mut config = config("batched-model", quota);
+    config.local_refusals = false;
+    let redis = connected(SHARED, config).await;
+    let memory = KeyedRateLimiter::<String>::new(quota).unwrap();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..40 {
+        let mut wave = Vec::new();
+        for _ in 0..8 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let key = format!("user-{}", state % 3);
+            let cost = u32::try_from(state % 5).unwrap() + 1;
+            wave.push((key, cost));
+        }
+        // Started in order on one thread: the first leads, the rest queue
+        // in order behind it and go as one batch.
+        let answers =
+            futures::future::join_all(wave.iter().map(|(key, cost)| redis.check_n(key, *cost)))
+                .await;
+        for ((key, cost), ours) in wave.iter().zip(answers) {
+            let model = memory.check_n(key, *cost);
+            assert_eq!(ours.is_ok(), model.is_ok(), "key {key}, cost {cost}");
+            if let Ok(admitted) = ours {
+                assert_eq!(admitted.remaining, memory.peek(key).remaining);
+            }
+        }
+    }
+    assert!(redis.snapshot().batched > 0);
+}
