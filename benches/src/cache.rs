@@ -156,3 +156,70 @@ pub fn quick_cache_raw() -> quick_cache::sync::Cache<u64, Arc<u64>> {
     }
     cache
 }
+
+/// amalgam-cache in memory only (no L2, no backplane), filled with the same
+/// entries: its keys are strings, so they are formatted once here and a
+/// timed call only borrows one.
+pub struct Amalgam {
+    /// The cache, every entry fresh for an hour.
+    pub cache: amalgam::Cache<Arc<u64>>,
+    /// `keys[k]` is key `k` as amalgam holds it.
+    pub keys: Vec<String>,
+}
+
+impl std::fmt::Debug for Amalgam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Amalgam")
+            .field("keys", &self.keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Amalgam {
+    /// The key [`next_key`] picks next, as amalgam's string key.
+    ///
+    /// # Panics
+    ///
+    /// Never: every key of the cycle was formatted.
+    pub fn next_key(&self, counter: &Cell<u64>) -> &str {
+        &self.keys[usize::try_from(next_key(counter)).expect("fits")]
+    }
+}
+
+/// [`Amalgam`], filled (with [`tags`]' three tags when `tagged`), its
+/// maintenance run, every key checked to be a hit.
+///
+/// # Panics
+///
+/// When the cache does not build, or a key is not a hit after the fill.
+pub fn amalgam_raw(rt: &tokio::runtime::Runtime, tagged: bool) -> Amalgam {
+    let keys: Vec<String> = (0..ENTRIES).map(|key| key.to_string()).collect();
+    rt.block_on(async {
+        // Its default is 30 s fresh and no bound: ours is an hour and 100,000.
+        let cache = amalgam::Cache::<Arc<u64>>::builder()
+            .max_capacity(CAPACITY)
+            .default_options(amalgam::EntryOptions::new(Duration::from_secs(3600)))
+            .try_build()
+            .expect("a valid config");
+        for (key, name) in (0..ENTRIES).zip(&keys) {
+            let set = cache.set(name, Arc::new(key));
+            if tagged {
+                set.tags([
+                    format!("user:{key}"),
+                    format!("org:{}", key % 100),
+                    "all".to_owned(),
+                ])
+                .await
+            } else {
+                set.await
+            }
+            .expect("a set");
+        }
+        cache.run_pending_tasks().await.expect("maintenance");
+        for name in &keys {
+            let hit = cache.try_get(name).await.expect("a read");
+            assert!(hit.is_some(), "key {name} is a miss");
+        }
+        Amalgam { cache, keys }
+    })
+}

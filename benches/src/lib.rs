@@ -6,6 +6,7 @@
 //! inlined, so `bare` and each policy pay exactly the same for the operation
 //! and the difference is the policy.
 
+pub mod backplane;
 pub mod cache;
 pub mod fixtures;
 pub mod pipeline;

@@ -308,7 +308,9 @@ where
                 let (bus, told) = (Arc::clone(&self.bus), key.to_string());
                 let second = self.second.clone();
                 let (cache, key) = (self.cache.clone(), key.clone());
-                async move {
+                // Boxed, on the fetch path only: the second level's round
+                // trips would otherwise make every caller's future kilobytes.
+                Box::pin(async move {
                     let mut started = None;
                     if let Some(second) = &second {
                         match second.read(&told, fresh_for, options.tag_list()).await {
@@ -326,7 +328,7 @@ where
                     }
                     bus.tell(Action::Set, &told);
                     Ok(Aged::new(value))
-                }
+                })
             })
             .await
     }
