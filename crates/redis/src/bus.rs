@@ -14,6 +14,7 @@ use steadfast_core::{Classifier, ConfigError, Error};
 use tokio::sync::mpsc;
 
 use crate::connection::{Conn, Connection};
+use crate::recovery::Recovery;
 use crate::second_level::{Read, SecondLevel, SecondLevelConfig, SecondLevelSnapshot};
 
 /// The wire format's version, in the channel's name: instances of another
@@ -89,8 +90,14 @@ impl BusConfig {
 pub struct BusSnapshot {
     /// Messages published.
     pub sent: u64,
-    /// Messages that could not be published (Redis down, or the queue full).
+    /// Messages that could not be published when first sent (Redis down,
+    /// or the queue full).
     pub send_failed: u64,
+    /// Of those, messages published later from the recovery queue.
+    pub recovered: u64,
+    /// Messages waiting in the recovery queue now (the latest per key or
+    /// tag; a clear in place of all once more than 4 096 subjects wait).
+    pub recovery_queued: u64,
     /// Messages received from other instances and applied.
     pub received: u64,
     /// Messages received that could not be read (another format, a key
@@ -107,6 +114,10 @@ pub struct BusSnapshot {
 struct Counters {
     sent: AtomicU64,
     send_failed: AtomicU64,
+    recovered: AtomicU64,
+    recovery_queued: AtomicU64,
+    /// A message was dropped from a full queue.
+    overflowed: std::sync::atomic::AtomicBool,
     received: AtomicU64,
     malformed: AtomicU64,
     resubscribed: AtomicU64,
@@ -208,9 +219,11 @@ where
         let publish = tokio::spawn(publish(
             publisher,
             channel.clone(),
+            instance.clone(),
             outbox,
             Arc::clone(&counters),
             config.timeout,
+            config.reconnect_after,
         ));
         let listen = tokio::spawn(listen(
             client,
@@ -408,6 +421,8 @@ where
         BusSnapshot {
             sent: c.sent.load(Relaxed),
             send_failed: c.send_failed.load(Relaxed),
+            recovered: c.recovered.load(Relaxed),
+            recovery_queued: c.recovery_queued.load(Relaxed),
             received: c.received.load(Relaxed),
             malformed: c.malformed.load(Relaxed),
             resubscribed: c.resubscribed.load(Relaxed),
@@ -416,39 +431,133 @@ where
     }
 }
 
+/// A message: the sender, the time, what to do, and to which key or tag.
+fn message(instance: &str, action: Action, subject: &str) -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!(
+        "{instance}{SEP}{millis}{SEP}{}{SEP}{subject}",
+        action.code()
+    )
+}
+
+/// What a message is about, for keeping only the latest per subject: a
+/// key (set and remove alike), a tag, or everything (`None`).
+fn subject_of(message: &str) -> Option<String> {
+    let mut parts = message.splitn(4, SEP).skip(2);
+    match (parts.next(), parts.next()) {
+        (Some("T"), Some(tag)) => Some(format!("T{tag}")),
+        (Some("C") | None, _) => None,
+        (_, key) => Some(format!("K{}", key.unwrap_or_default())),
+    }
+}
+
 impl Bus {
     /// Queues a message for the other instances; never waits.
     fn tell(&self, action: Action, subject: &str) {
-        let millis = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
-        let message = format!(
-            "{}{SEP}{millis}{SEP}{}{SEP}{subject}",
-            self.instance,
-            action.code()
-        );
-        if self.queue.try_send(message).is_err() {
+        if self
+            .queue
+            .try_send(message(&self.instance, action, subject))
+            .is_err()
+        {
+            // The queue is full: this message is lost, so the publisher
+            // tells everyone to clear once it can.
             self.counters.send_failed.fetch_add(1, Relaxed);
+            self.counters.overflowed.store(true, Relaxed);
         }
     }
 }
 
-/// Publishes the queued messages in order, each bounded by `timeout`.
+/// Publishes the queued messages in order, each bounded by `timeout`. One
+/// that cannot be published waits in the recovery queue (the latest per
+/// key or tag) and goes out, before anything newer, once Redis takes
+/// messages again: tried with the next message, or after `retry_after`.
 async fn publish(
     connection: Connection,
     channel: String,
+    instance: String,
     mut outbox: mpsc::Receiver<String>,
     counters: Arc<Counters>,
     timeout: Duration,
+    retry_after: Duration,
 ) {
-    while let Some(message) = outbox.recv().await {
-        let counter = if send(&connection, &channel, &message, timeout).await {
-            &counters.sent
+    let mut recovery = Recovery::default();
+    let clear = || message(&instance, Action::Clear, "");
+    loop {
+        let next = if recovery.is_empty() {
+            outbox.recv().await
         } else {
-            &counters.send_failed
+            match tokio::time::timeout(retry_after, outbox.recv()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    flush(
+                        &connection,
+                        &channel,
+                        &mut recovery,
+                        &counters,
+                        timeout,
+                        clear,
+                    )
+                    .await;
+                    continue;
+                }
+            }
         };
-        counter.fetch_add(1, Relaxed);
+        let Some(message) = next else {
+            return;
+        };
+        if counters.overflowed.swap(false, Relaxed) {
+            recovery.keep(None, clear(), clear);
+        }
+        if !recovery.is_empty() {
+            flush(
+                &connection,
+                &channel,
+                &mut recovery,
+                &counters,
+                timeout,
+                clear,
+            )
+            .await;
+        }
+        if recovery.is_empty() && send(&connection, &channel, &message, timeout).await {
+            counters.sent.fetch_add(1, Relaxed);
+        } else {
+            counters.send_failed.fetch_add(1, Relaxed);
+            recovery.keep(subject_of(&message).as_deref(), message, clear);
+        }
+        counters
+            .recovery_queued
+            .store(recovery.len() as u64, Relaxed);
     }
+}
+
+/// Sends what the recovery queue holds, in order, until one fails.
+async fn flush(
+    connection: &Connection,
+    channel: &str,
+    recovery: &mut Recovery,
+    counters: &Counters,
+    timeout: Duration,
+    clear: impl Fn() -> String,
+) {
+    let waiting = recovery.take();
+    let mut rest = waiting.into_iter();
+    for message in rest.by_ref() {
+        if send(connection, channel, &message, timeout).await {
+            counters.recovered.fetch_add(1, Relaxed);
+        } else {
+            recovery.keep(subject_of(&message).as_deref(), message, &clear);
+            break;
+        }
+    }
+    for message in rest {
+        recovery.keep(subject_of(&message).as_deref(), message, &clear);
+    }
+    counters
+        .recovery_queued
+        .store(recovery.len() as u64, Relaxed);
 }
 
 /// One PUBLISH, waiting at most `timeout` (for the connection, then the answer).

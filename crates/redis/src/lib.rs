@@ -67,6 +67,7 @@ mod config;
 mod connection;
 mod limiter;
 mod lockout;
+mod recovery;
 mod refusals;
 mod script;
 mod second_level;

@@ -148,6 +148,12 @@ async fn while_redis_is_down_each_cache_serves_and_after_it_starts_afresh() {
     })
     .await;
     assert!(b.cache().get(&7).await.is_none());
+    // A's failed message waited in its recovery queue and goes out now.
+    eventually("A's message recovered", async || {
+        let s = a.bus_snapshot();
+        s.recovered == 1 && s.recovery_queued == 0
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -99,7 +99,9 @@ async fn checks_queued_in_batches_when_redis_dies_are_all_answered_in_bounded_ti
             let mut local = 0;
             for round in 0..40 {
                 let started = Instant::now();
-                let answer = limiter.check_n(&format!("user-{}", (task + round) % 8), 1).await;
+                let answer = limiter
+                    .check_n(&format!("user-{}", (task + round) % 8), 1)
+                    .await;
                 slowest = slowest.max(started.elapsed());
                 if answer.unwrap().source == Source::Local {
                     local += 1;
@@ -115,7 +117,10 @@ async fn checks_queued_in_batches_when_redis_dies_are_all_answered_in_bounded_ti
         let (slowest, answered_locally) = task.await.unwrap();
         // Queued behind the round trip in flight, then in its own batch:
         // each bounded by the 100 ms timeout.
-        assert!(slowest < Duration::from_millis(400), "a check took {slowest:?}");
+        assert!(
+            slowest < Duration::from_millis(400),
+            "a check took {slowest:?}"
+        );
         local += answered_locally;
     }
     assert!(local > 0, "the fallback answered after the kill");
