@@ -487,22 +487,19 @@ async fn publish(
     loop {
         let next = if recovery.is_empty() {
             outbox.recv().await
+        } else if let Ok(next) = tokio::time::timeout(retry_after, outbox.recv()).await {
+            next
         } else {
-            match tokio::time::timeout(retry_after, outbox.recv()).await {
-                Ok(next) => next,
-                Err(_) => {
-                    flush(
-                        &connection,
-                        &channel,
-                        &mut recovery,
-                        &counters,
-                        timeout,
-                        clear,
-                    )
-                    .await;
-                    continue;
-                }
-            }
+            flush(
+                &connection,
+                &channel,
+                &mut recovery,
+                &counters,
+                timeout,
+                clear,
+            )
+            .await;
+            continue;
         };
         let Some(message) = next else {
             return;
