@@ -46,6 +46,7 @@
 //! | `observe-axum` | `observe`, plus axum `/health` and `/ready` routes |
 //! | `config` | [`config`]: pipelines from TOML, presets, defaults, hot reload keeping state |
 //! | `redis` | [`redis`]: rate limits shared through Redis, with a local fallback when it is down |
+//! | `chaos` | [`chaos`]: fault injection and the outage simulator |
 //!
 //! The policy crates (breaker, retry, rate limit, bulkhead, degrade, cache)
 //! get a feature each as they land; the repository's README has the status.
@@ -107,3 +108,8 @@ pub use steadfast_config as config;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 #[doc(inline)]
 pub use steadfast_redis as redis;
+
+#[cfg(feature = "chaos")]
+#[cfg_attr(docsrs, doc(cfg(feature = "chaos")))]
+#[doc(inline)]
+pub use steadfast_chaos as chaos;
