@@ -93,7 +93,11 @@ pub mod future;
 mod permit;
 mod snapshot;
 mod state;
+mod sync;
 mod window;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 pub use breaker::Breaker;
 pub use builder::BreakerBuilder;

@@ -107,6 +107,10 @@ mod semaphore;
 #[cfg(feature = "serde")]
 mod serde_text;
 mod snapshot;
+mod sync;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 pub use adaptive::{AdaptiveConfig, AimdConfig, GradientConfig};
 pub use bulkhead::Bulkhead;

@@ -27,16 +27,16 @@
 //! Invariant, under the lock: `waiting > 0` implies `in flight >= limit`, so
 //! a queued caller is never left behind while a permit is free.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::task::Waker;
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use steadfast_core::time::{self, Instant};
 use steadfast_core::{BulkheadReason, Name};
 
 pub(crate) use crate::acquire::Acquire;
 use crate::queue::{Status, WaitQueue, WaiterKey};
+// std's atomics and parking_lot's mutex, or loom's in the loom models.
+use crate::sync::{AtomicU32, AtomicU64, Mutex, Ordering};
 
 const IN_FLIGHT_MASK: u64 = (1 << 32) - 1;
 const WAITING_ONE: u64 = 1 << 32;

@@ -75,12 +75,16 @@ mod next;
 mod operation;
 pub mod owned;
 mod policy;
+mod sync;
 pub mod tally;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
 pub mod timeout;
 pub mod trace;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 pub use classify::{Classifier, DefaultClassifier, Outcome, classify};
 pub use compose::{BoxPolicy, Identity, Last, Pipeline, Then};

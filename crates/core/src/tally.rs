@@ -26,8 +26,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, OnceLock};
+
+use crate::sync::{AtomicU64, Ordering::Relaxed};
 
 /// An exact event counter: a lock-free increment for each of up to one
 /// thread per CPU at once, a sum to read it. See the [module docs](self).
@@ -73,7 +74,8 @@ const UNASSIGNED: usize = usize::MAX;
 /// A thread whose index was given back as it exits: it uses the shared slot.
 const EXITED: usize = usize::MAX - 1;
 
-thread_local! {
+// std's `thread_local!`, or loom's in the loom models (see `crate::sync`).
+crate::sync::thread_local! {
     // No destructor, so reading it is one load from thread-local storage.
     static INDEX: Cell<usize> = const { Cell::new(UNASSIGNED) };
     // Gives the index back when the thread exits.
@@ -81,6 +83,10 @@ thread_local! {
 }
 
 /// Indices given back by threads that exited, and the next never used.
+///
+/// std's `Mutex` even in the loom models (a loom object cannot live in a
+/// `static`): loom does not see the order it gives a reused slot, so the
+/// models keep every counting thread alive until all have leased theirs.
 static INDICES: Mutex<(Vec<usize>, usize)> = Mutex::new((Vec::new(), 0));
 
 struct Lease(usize);
@@ -89,7 +95,10 @@ impl Drop for Lease {
     fn drop(&mut self) {
         // Counts made from here on (by other thread-local destructors) go to
         // the shared slot: the index may belong to another thread by then.
-        INDEX.with(|i| i.set(EXITED));
+        // `INDEX` has no destructor, so std's `try_with` never fails here;
+        // loom's mock (see `crate::sync`) tears every key down first, and
+        // then a later count finds no index and uses the shared slot anyway.
+        let _ = INDEX.try_with(|i| i.set(EXITED));
         let mut indices = INDICES
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);

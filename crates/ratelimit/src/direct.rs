@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use steadfast_core::{ConfigError, Inspect, RateLimited};
 
@@ -14,6 +13,8 @@ use crate::quota::Quota;
 use crate::reconfigure::CellWords;
 use crate::snapshot::{RateLimitState, RateLimiterSnapshot};
 use crate::store::{Change, Tally};
+// std's atomics, or loom's in the loom models.
+use crate::sync::{AtomicU64, Ordering};
 use crate::wait::{self, Slot};
 
 /// A rate limiter with one quota for every call: an outbound API's limit,

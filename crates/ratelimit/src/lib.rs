@@ -154,9 +154,13 @@ mod sharded;
 mod snapshot;
 mod store;
 mod sweeper;
+mod sync;
 mod tiers;
 mod wait;
 mod warmup;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 pub use builder::{Direct, Key, Keyed, RateLimiterBuilder};
 pub use clock::{CACHED_MIN_INTERVAL, TimeSource};

@@ -8,7 +8,7 @@
 //! indexes.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use steadfast_core::ConfigError;
 
@@ -183,7 +183,13 @@ pub(crate) struct CellWords {
 }
 
 impl CellWords {
-    pub(crate) fn read(word: &AtomicU64, admitted: &AtomicU64, rejected: &AtomicU64) -> Self {
+    /// Reads the direct limiter's cell (whose atomics are loom's in the
+    /// loom models, see `crate::sync`).
+    pub(crate) fn read(
+        word: &crate::sync::AtomicU64,
+        admitted: &crate::sync::AtomicU64,
+        rejected: &crate::sync::AtomicU64,
+    ) -> Self {
         CellWords {
             word: word.load(Ordering::Acquire),
             admitted: admitted.load(Ordering::Relaxed),

@@ -19,10 +19,8 @@ mod timer;
 mod transition;
 
 use std::sync::Weak;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use steadfast_core::tally::Tally;
 use steadfast_core::time::{self, Instant};
 use steadfast_core::{Name, ProbeOrigin};
@@ -30,6 +28,8 @@ use steadfast_core::{Name, ProbeOrigin};
 use crate::config::BreakerConfig;
 use crate::events::Hook;
 use crate::state::{State, Word};
+// std's atomics and parking_lot's mutex, or loom's in the loom models.
+use crate::sync::{AtomicBool, AtomicU32, AtomicU64, Mutex, Ordering::Relaxed};
 use crate::window::Tracker;
 
 /// What a call was told at admission, in one word: `payload:62 | kind:2`.
