@@ -122,7 +122,10 @@ fn table(
         .iter()
         .filter(|(g, _)| prefixes.iter().any(|p| g.starts_with(p)))
     {
-        let ours = ids.iter().find(|(id, _)| id == "steadfast").map(|(_, m)| *m);
+        let ours = ids
+            .iter()
+            .find(|(id, _)| id == "steadfast")
+            .map(|(_, m)| *m);
         for (id, m) in ids {
             let ratio = match ours {
                 Some(o) if id != "steadfast" => format!("{:.2}", o / m),
@@ -163,7 +166,10 @@ fn main() {
     }
     let mut text = std::fs::read_to_string(&doc).expect("the document reads");
     for (area, prefixes) in AREAS {
-        let (start, end) = (format!("<!-- perf:{area} -->\n"), format!("<!-- /perf:{area} -->"));
+        let (start, end) = (
+            format!("<!-- perf:{area} -->\n"),
+            format!("<!-- /perf:{area} -->"),
+        );
         let (Some(a), Some(b)) = (text.find(&start), text.find(&end)) else {
             eprintln!("{doc}: no markers for {area}; skipped");
             continue;
