@@ -4,7 +4,7 @@
 # document's <!-- perf:AREA --> markers. About 10 minutes on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo bench -j2 -p steadfast-benches --benches -- --warm-up-time 1 --measurement-time 2 --noplot
+cargo bench -j2 -p steadfast-benches --bench '*' -- --warm-up-time 1 --measurement-time 2 --noplot
 target="${CARGO_TARGET_DIR:-target}"
 cargo run -j2 --release -p steadfast-benches --bin allocs > "$target/allocs.txt"
 cargo run -j2 --release -p steadfast-benches --bin perf_tables -- "$target/allocs.txt" docs/performance.md

@@ -1,5 +1,6 @@
 //! Degrade: a call through a fallback policy that succeeds, beside the bare
-//! operation and tower-resilience's fallback.
+//! operation and tower-resilience's fallback; and a disabled chaos policy
+//! (`chaos_disabled`) beside the bare operation.
 //!
 //! `cargo bench -p steadfast-benches --bench degrade -- --warm-up-time 1 --measurement-time 3`
 
@@ -25,5 +26,19 @@ fn fallback_success(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fallback_success);
+/// What a chaos policy left in a production pipeline costs while off.
+fn chaos_disabled(c: &mut Criterion) {
+    use steadfast::chaos::{Chaos, Fault};
+    let rt = runtime();
+    let mut group = c.benchmark_group("chaos_disabled");
+    let chaos = Chaos::builder(Fault::<u64, BenchError>::rejection())
+        .enabled(false)
+        .build()
+        .expect("a valid chaos policy");
+    group.bench_function("steadfast", |b| iter_async(b, &rt, || chaos.call(op)));
+    group.bench_function("bare", |b| iter_async(b, &rt, op));
+    group.finish();
+}
+
+criterion_group!(benches, fallback_success, chaos_disabled);
 criterion_main!(benches);

@@ -20,7 +20,7 @@ const AREAS: [(&str, &[&str]); 9] = [
     ("retry", &["retry_"]),
     ("ratelimit", &["ratelimit_"]),
     ("bulkhead", &["bulkhead_"]),
-    ("degrade", &["fallback_"]),
+    ("degrade", &["fallback_", "chaos_"]),
     ("cache", &["cache_"]),
     ("pipeline", &["pipeline_", "tower_"]),
     ("operations", &["config_", "observe_"]),

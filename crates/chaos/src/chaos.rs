@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -37,7 +38,7 @@ struct Inner<T, E> {
 /// clone in the pipeline and one in a test or an admin endpoint is the
 /// usual shape: [`set_enabled`](Self::set_enabled) and
 /// [`set_rate`](Self::set_rate) act on every clone at once. Disabled, a
-/// call costs one relaxed load.
+/// call runs untouched after one relaxed load.
 pub struct Chaos<T, E> {
     inner: Arc<Inner<T, E>>,
 }
@@ -255,8 +256,15 @@ impl<T: Send, E: Send> Policy<T, E> for Chaos<T, E> {
                 Fault::Error(make) => Err(make(&inner.name)),
                 Fault::Outcome(make) => Ok(make()),
                 Fault::Latency(latency) => {
-                    time::sleep(latency.draw(&inner.draws)).await;
-                    next.invoke(ctx).await
+                    // Boxed, on the injected path only: the timer would
+                    // otherwise sit in every call's future, injected or not.
+                    let delay = latency.draw(&inner.draws);
+                    let delayed: Pin<Box<dyn Future<Output = Result<T, Error<E>>> + Send + 'a>> =
+                        Box::pin(async move {
+                            time::sleep(delay).await;
+                            next.invoke(ctx).await
+                        });
+                    delayed.await
                 }
             }
         }

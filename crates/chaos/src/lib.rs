@@ -11,8 +11,8 @@
 //! picks the same calls), switchable at run time on every clone
 //! ([`set_enabled`](Chaos::set_enabled), [`set_rate`](Chaos::set_rate)),
 //! scheduled ([`between`](ChaosBuilder::between) two times on tokio's
-//! clock) and keyed ([`only_keys`](ChaosBuilder::only_keys)). Disabled, it
-//! costs a relaxed load.
+//! clock) and keyed ([`only_keys`](ChaosBuilder::only_keys)). Disabled, a
+//! call through it runs untouched after one relaxed load.
 //!
 //! ```
 //! use std::time::Duration;
