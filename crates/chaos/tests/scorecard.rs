@@ -63,9 +63,5 @@ async fn the_same_seed_replays_the_same_figures() {
         report("retry + breaker").await,
     );
     assert_eq!(a, b);
-    assert_eq!(
-        a.phase("healthy").unwrap().p99,
-        b.phase("healthy").unwrap().p99
-    );
     assert!(a.phase("healthy").unwrap().p99 > Duration::ZERO);
 }

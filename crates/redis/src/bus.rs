@@ -393,21 +393,12 @@ where
     /// level, if any, connected: for start-up code that prefers to begin
     /// with both. Until then the cache works, alone.
     pub async fn ready(&self, within: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + within;
-        if let Some(second) = &self.second
-            && !second.ready(within).await
-        {
-            return false;
-        }
-        loop {
-            if self.bus.counters.subscribed.load(Relaxed) {
-                return true;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let second = self.second.as_deref();
+        let counters = &self.bus.counters;
+        crate::connection::poll_until(within, || {
+            second.is_none_or(SecondLevel::connected) && counters.subscribed.load(Relaxed)
+        })
+        .await
     }
 
     /// What the second level has done, if there is one.

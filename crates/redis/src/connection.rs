@@ -109,15 +109,22 @@ impl Connection {
     /// Waits (up to `within`) until the connection is made: for start-up
     /// code that prefers to begin on Redis.
     pub(crate) async fn ready(&self, within: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            if self.get().is_some() {
-                return true;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+        poll_until(within, || self.get().is_some()).await
+    }
+}
+
+/// Checks `done` every 5 ms until it holds (`true`) or `within` has passed
+/// (`false`). A `within` too long for the clock waits without end rather
+/// than overflowing it.
+pub(crate) async fn poll_until(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now().checked_add(within);
+    loop {
+        if done() {
+            return true;
         }
+        if deadline.is_some_and(|deadline| tokio::time::Instant::now() >= deadline) {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -394,8 +394,14 @@ impl<V> SecondLevel<V> {
     }
 
     /// Waits (up to `within`) for the connection.
+    #[cfg(test)]
     pub(crate) async fn ready(&self, within: Duration) -> bool {
         self.connection.ready(within).await
+    }
+
+    /// Whether the connection is made (starting it if not).
+    pub(crate) fn connected(&self) -> bool {
+        self.connection.get().is_some()
     }
 
     pub(crate) fn snapshot(&self) -> SecondLevelSnapshot {

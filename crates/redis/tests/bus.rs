@@ -161,3 +161,20 @@ async fn a_bad_url_or_name_is_an_error() {
     assert!(SharedCache::new("not a url", &BusConfig::new("x"), cache()).is_err());
     assert!(SharedCache::new(SHARED, &BusConfig::new(""), cache()).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bus_with_an_endless_timeout_waits_for_redis_and_then_publishes() {
+    // `Duration::MAX` once overflowed the clock inside the publisher task,
+    // which died and never published again.
+    let port = free_port();
+    let mut config = BusConfig::new(prefix("bus-endless"));
+    config.timeout = Duration::MAX;
+    let shared = SharedCache::new(&format!("redis://127.0.0.1:{port}"), &config, cache()).unwrap();
+    shared.invalidate(&1).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let _server = Server::start(port);
+    eventually("the message went out once Redis was up", async || {
+        shared.bus_snapshot().sent == 1
+    })
+    .await;
+}
